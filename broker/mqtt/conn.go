@@ -1,0 +1,292 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hashi-broker/hashi/authz"
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/transport"
+)
+
+// conn is one MQTT network connection. Its reader goroutine (run) decodes and
+// handles packets; its writer goroutine drains the outbound queue.
+type conn struct {
+	srv    *Server
+	b      *broker.Broker
+	nc     net.Conn
+	info   *transport.Info
+	log    hclog.Logger
+	id     uint64
+	remote string
+	r      *packet.Reader
+	out    *outq
+
+	// Set by CONNECT, then read-only.
+	version   byte
+	clientID  string
+	ident     authz.Identity
+	sess      *session
+	keepAlive time.Duration
+	sendQuota int
+	maxOut    uint32 // client's Maximum Packet Size, 0 = none
+	will      *will
+
+	// Reader goroutine only.
+	aliases    map[uint16]string
+	writeOK    map[string]bool
+	writeGen   uint64
+	dollarWarn bool
+	disconnect *packet.Disconnect // the client's DISCONNECT, if any
+
+	closeOnce  sync.Once
+	reason     string // why the connection closed, for the log
+	writerDone chan struct{}
+}
+
+func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
+	c := &conn{
+		srv:        srv,
+		b:          srv.b,
+		nc:         nc,
+		info:       info,
+		id:         srv.b.NextConnID(),
+		remote:     nc.RemoteAddr().String(),
+		out:        newOutq(),
+		writerDone: make(chan struct{}),
+	}
+	c.log = srv.log.With("conn", c.id, "remote", c.remote)
+	c.r = packet.NewReader(nc, 32*1024)
+	if info != nil && info.Connector != nil && info.Connector.MaxFrameSize > 0 {
+		c.r.MaxPacketSize = int(min(info.Connector.MaxFrameSize, packet.MaxRemainingLength+5))
+	}
+	return c
+}
+
+// errClientDisconnect ends the read loop after a DISCONNECT.
+var errClientDisconnect = errors.New("client sent DISCONNECT")
+
+// run serves the connection until it ends.
+func (c *conn) run(ctx context.Context) {
+	c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ConnectTimeout))
+	p, err := c.r.Read()
+	if err != nil {
+		c.refuseUnreadable(p, err)
+		c.nc.Close()
+		return
+	}
+	cp, ok := p.(*packet.Connect)
+	if !ok {
+		// [MQTT-3.1.0-1] the first packet must be CONNECT.
+		c.log.Warn("closing connection: first packet is not CONNECT", "packet", p.Type().String())
+		c.nc.Close()
+		return
+	}
+	if !c.connect(cp) {
+		c.nc.Close()
+		return
+	}
+	go c.writeLoop()
+	stop := context.AfterFunc(ctx, c.shutdown)
+	err = c.readLoop()
+	stop()
+	c.finish(err)
+}
+
+// refuseUnreadable answers a CONNECT that could not be accepted as read:
+// an unsupported protocol level gets CONNACK 0x01 (3.1.1) / 0x84 (5)
+// [MQTT-3.1.2-2]; anything else just closes.
+func (c *conn) refuseUnreadable(p packet.Packet, err error) {
+	if cp, ok := p.(*packet.Connect); ok && errors.Is(err, packet.UnsupportedProtocolVersion) {
+		c.log.Warn("refusing connection: unsupported MQTT protocol level", "level", cp.ProtocolVersion, "client", cp.ClientID)
+		// Answer in 3.1.1 unless the client looks like MQTT 5 or newer.
+		v := packet.V311
+		if cp.ProtocolVersion >= packet.V5 {
+			v = packet.V5
+		}
+		c.writeNow(&packet.Connack{ReasonCode: packet.UnsupportedProtocolVersion}, v)
+		return
+	}
+	switch {
+	case errors.Is(err, io.EOF):
+		c.log.Debug("connection closed before CONNECT")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.log.Warn("closing connection: no CONNECT received", "timeout", c.srv.opts.ConnectTimeout)
+	default:
+		c.log.Warn("closing connection: bad CONNECT", "error", err)
+	}
+}
+
+// writeNow encodes and writes p synchronously (before the writer runs).
+func (c *conn) writeNow(p packet.Packet, version byte) {
+	buf, err := packet.Append(nil, p, version)
+	if err != nil {
+		c.log.Error("encoding failed", "packet", p.Type().String(), "error", err)
+		return
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.nc.Write(buf)
+}
+
+func (c *conn) readLoop() error {
+	for {
+		if c.keepAlive > 0 {
+			// [MQTT-3.1.2-24] one and a half times the keep alive.
+			c.nc.SetReadDeadline(time.Now().Add(c.keepAlive * 3 / 2))
+		} else {
+			c.nc.SetReadDeadline(time.Time{})
+		}
+		p, err := c.r.Read()
+		if err != nil {
+			return err
+		}
+		if err := c.handle(p); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *conn) handle(p packet.Packet) error {
+	switch p := p.(type) {
+	case *packet.Publish:
+		return c.handlePublish(p)
+	case *packet.Ack:
+		return c.handleAck(p)
+	case *packet.Subscribe:
+		return c.handleSubscribe(p)
+	case *packet.Unsubscribe:
+		return c.handleUnsubscribe(p)
+	case *packet.Pingreq:
+		c.out.push(outItem{ctl: &packet.Pingresp{}})
+		return nil
+	case *packet.Disconnect:
+		return c.handleDisconnect(p)
+	case *packet.Connect:
+		return protocolError("second CONNECT [MQTT-3.1.0-2]")
+	case *packet.Auth:
+		// No enhanced authentication method is offered, so AUTH is a
+		// protocol error [MQTT-4.12.0-?].
+		return protocolError("AUTH without an authentication method")
+	}
+	return protocolError("unexpected " + p.Type().String() + " from a client")
+}
+
+func protocolError(msg string) error {
+	return &packet.Error{Code: packet.ProtocolError, Msg: msg}
+}
+
+func (c *conn) handleAck(p *packet.Ack) error {
+	switch p.PacketType {
+	case packet.TypePuback:
+		c.sess.acked(p.PacketID)
+	case packet.TypePubrec:
+		if c.sess.pubrec(p.PacketID, p.ReasonCode.IsError()) && !p.ReasonCode.IsError() {
+			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: p.PacketID}})
+		} else if !p.ReasonCode.IsError() {
+			// Unknown id: answer so the client can finish [MQTT-4.3.3-?].
+			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: p.PacketID, ReasonCode: packet.PacketIdentifierNotFound}})
+		}
+	case packet.TypePubrel:
+		code := packet.Success
+		c.sess.mu.Lock()
+		if _, ok := c.sess.inbound2[p.PacketID]; ok {
+			delete(c.sess.inbound2, p.PacketID)
+		} else {
+			code = packet.PacketIdentifierNotFound
+		}
+		c.sess.mu.Unlock()
+		if c.version < packet.V5 {
+			code = packet.Success
+		}
+		c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubcomp, PacketID: p.PacketID, ReasonCode: code}})
+	case packet.TypePubcomp:
+		c.sess.acked(p.PacketID)
+	}
+	return nil
+}
+
+func (c *conn) handleDisconnect(p *packet.Disconnect) error {
+	c.disconnect = p
+	if c.version == packet.V5 && p.Properties.Has(packet.PropSessionExpiryInterval) {
+		c.sess.mu.Lock()
+		if c.sess.expiry == 0 && p.Properties.SessionExpiryInterval != 0 {
+			c.sess.mu.Unlock()
+			// [MQTT-3.14.2-2] cannot go from 0 to non-zero.
+			return protocolError("DISCONNECT sets a session expiry after CONNECT said 0")
+		}
+		c.sess.expiry = expiryOf(p.Properties.SessionExpiryInterval)
+		c.sess.mu.Unlock()
+	}
+	return errClientDisconnect
+}
+
+// closeWith asks the connection to close: MQTT 5 clients get a DISCONNECT
+// with code first. Safe from any goroutine.
+func (c *conn) closeWith(code packet.ReasonCode, why string) {
+	c.closeOnce.Do(func() {
+		c.reason = why
+		if c.version == packet.V5 {
+			c.out.push(outItem{ctl: &packet.Disconnect{ReasonCode: code}})
+		}
+		c.out.close()
+		// Unblock the reader; the writer closes the socket when it is done.
+		c.nc.SetReadDeadline(time.Now())
+		go func() {
+			select {
+			case <-c.writerDone:
+			case <-time.After(2 * time.Second):
+			}
+			c.nc.Close()
+		}()
+	})
+}
+
+// shutdown is called when the broker stops.
+func (c *conn) shutdown() { c.closeWith(packet.ServerShuttingDown, "broker shutting down") }
+
+// takenOver is called when another connection takes the session over.
+func (c *conn) takenOver() {
+	c.closeWith(packet.SessionTakenOver, "session taken over by a new connection")
+}
+
+// finish runs after the read loop: it explains the close, stops the writer,
+// and hands the session back (publishing the will unless the client said a
+// normal goodbye).
+func (c *conn) finish(err error) {
+	normal := false
+	switch {
+	case errors.Is(err, errClientDisconnect):
+		normal = c.disconnect.ReasonCode != packet.DisconnectWithWill
+		c.closeWith(packet.Success, "client disconnected")
+	case errors.Is(err, io.EOF):
+		c.closeWith(packet.Success, "client closed the connection without DISCONNECT")
+	case errors.Is(err, os.ErrDeadlineExceeded) && c.reason == "":
+		c.closeWith(packet.KeepAliveTimeout, "keep alive timeout")
+	default:
+		if code, ok := packet.CodeOf(err); ok && c.reason == "" {
+			c.log.Warn("protocol violation, closing", "error", err)
+			c.closeWith(code, err.Error())
+		} else {
+			c.closeWith(packet.UnspecifiedError, "read error: "+errString(err))
+		}
+	}
+	<-c.writerDone
+	c.nc.Close()
+	c.srv.detach(c, normal)
+	c.log.Info("client disconnected", "reason", c.reason)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "none"
+	}
+	return err.Error()
+}

@@ -1,0 +1,193 @@
+package mqtt
+
+import (
+	"time"
+
+	"github.com/hashi-broker/hashi/authz"
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
+	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+)
+
+// handlePublish handles a PUBLISH from the client: topic alias, checks,
+// authorization, hand-off to the broker, and the acknowledgement.
+func (c *conn) handlePublish(p *packet.Publish) error {
+	topic := p.Topic
+	if c.version == packet.V5 && p.Properties.Has(packet.PropTopicAlias) {
+		a := p.Properties.TopicAlias
+		if a == 0 || a > c.srv.opts.TopicAliasMaximum {
+			return &packet.Error{Code: packet.TopicAliasInvalid, Msg: "topic alias out of range [MQTT-3.3.2-9]"}
+		}
+		if topic == "" {
+			if topic = c.aliases[a]; topic == "" {
+				return protocolError("unknown topic alias [MQTT-3.3.4-?]")
+			}
+		} else {
+			if c.aliases == nil {
+				c.aliases = make(map[uint16]string)
+			}
+			c.aliases[a] = topic
+		}
+	}
+	if !packet.ValidTopicName(topic) {
+		// Wildcards or an empty name in PUBLISH [MQTT-3.3.2-2].
+		return &packet.Error{Code: packet.TopicNameInvalid, Msg: "invalid topic name " + quote(topic) + " in PUBLISH"}
+	}
+
+	if p.QoS == 2 {
+		c.sess.mu.Lock()
+		_, dup := c.sess.inbound2[p.PacketID]
+		n := len(c.sess.inbound2)
+		if !dup && n >= int(c.srv.opts.ReceiveMaximum) {
+			c.sess.mu.Unlock()
+			return &packet.Error{Code: packet.ReceiveMaximumExceeded, Msg: "too many QoS 2 publishes awaiting PUBREL [MQTT-3.3.4-7]"}
+		}
+		c.sess.inbound2[p.PacketID] = struct{}{}
+		c.sess.mu.Unlock()
+		if dup {
+			// Already delivered once: acknowledge again, deliver never
+			// twice [MQTT-4.3.3-9].
+			c.ack(packet.TypePubrec, p.PacketID, packet.Success)
+			return nil
+		}
+	}
+
+	d := dest.T(dest.FromMQTT(topic))
+	code := packet.Success
+	switch {
+	case topic[0] == '$' && !c.srv.opts.PublishDollarTopics:
+		// ActiveMQ's default: '$' topics belong to the broker; the publish is
+		// acknowledged and dropped.
+		if !c.dollarWarn {
+			c.dollarWarn = true
+			c.log.Warn("dropping publishes to '$' topics (transport.publishDollarTopics=false)", "topic", topic)
+		}
+		c.b.Stats().Dropped.Add(1)
+		code = packet.NotAuthorized
+	case !c.canWrite(d):
+		c.b.Denied("mqtt", c.ident, c.clientID, authz.Write, d)
+		code = packet.NotAuthorized
+	default:
+		m := &broker.Message{
+			Dest:       d,
+			Payload:    p.Payload,
+			QoS:        p.QoS,
+			Retain:     p.Retain,
+			Persistent: p.QoS > 0,
+			Origin:     broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User},
+		}
+		m.SetMQTTTopic(topic)
+		if c.version == packet.V5 && !p.Properties.IsEmpty() {
+			var exp uint32
+			m.Props, exp = propsToMessage(p.Properties)
+			if exp > 0 {
+				m.Expiry = time.Now().Add(time.Duration(exp) * time.Second).UnixMilli()
+			}
+		}
+		if c.b.Publish(m) == 0 && c.version == packet.V5 {
+			code = packet.NoMatchingSubscribers
+		}
+	}
+	if c.version < packet.V5 && code.IsError() {
+		// MQTT 3.x has no way to say no: acknowledge and drop, as ActiveMQ does.
+		code = packet.Success
+	}
+	switch p.QoS {
+	case 1:
+		c.ack(packet.TypePuback, p.PacketID, code)
+	case 2:
+		if code.IsError() {
+			// A failed PUBREC ends the exchange: no PUBREL will come.
+			c.sess.mu.Lock()
+			delete(c.sess.inbound2, p.PacketID)
+			c.sess.mu.Unlock()
+		}
+		c.ack(packet.TypePubrec, p.PacketID, code)
+	}
+	return nil
+}
+
+func (c *conn) ack(t packet.Type, pid uint16, code packet.ReasonCode) {
+	c.out.push(outItem{ctl: &packet.Ack{PacketType: t, PacketID: pid, ReasonCode: code}})
+}
+
+// canWrite checks write permission on a concrete topic, cached per
+// connection until users or rights are reloaded.
+func (c *conn) canWrite(d dest.Destination) bool {
+	if gen := c.b.SecurityGen(); gen != c.writeGen || c.writeOK == nil || len(c.writeOK) > 4096 {
+		c.writeOK = make(map[string]bool)
+		c.writeGen = gen
+	}
+	ok, hit := c.writeOK[d.Name]
+	if !hit {
+		ok = c.b.Allowed(c.ident, authz.Write, d)
+		c.writeOK[d.Name] = ok
+	}
+	return ok
+}
+
+// propsToMessage copies the MQTT 5 properties that travel with a message and
+// returns the Message Expiry Interval in seconds.
+func propsToMessage(p *packet.Properties) (*broker.Props, uint32) {
+	if p.IsEmpty() {
+		return nil, 0
+	}
+	mp := &broker.Props{
+		ContentType:     p.ContentType,
+		ResponseTo:      p.ResponseTopic,
+		CorrelationData: p.CorrelationData,
+		PayloadUTF8:     p.Has(packet.PropPayloadFormatIndicator) && p.PayloadFormatIndicator == 1,
+	}
+	if len(p.UserProperties) > 0 {
+		mp.User = make([]broker.KV, len(p.UserProperties))
+		for i, u := range p.UserProperties {
+			mp.User[i] = broker.KV{Key: u.Key, Value: u.Value}
+		}
+	}
+	var exp uint32
+	if p.Has(packet.PropMessageExpiryInterval) {
+		exp = p.MessageExpiryInterval
+	}
+	return mp, exp
+}
+
+// fillProps sets the properties of an outgoing PUBLISH for m into dst
+// (reused by the writer) and returns false when m has expired.
+func fillProps(dst *packet.Properties, m *broker.Message, subIDs []uint32, now time.Time) bool {
+	*dst = packet.Properties{SubscriptionIdentifiers: subIDs, UserProperties: dst.UserProperties[:0]}
+	if m.Expiry != 0 {
+		left := m.Expiry - now.UnixMilli()
+		if left <= 0 {
+			return false
+		}
+		// Remaining lifetime, rounded up [MQTT-3.3.2-6].
+		dst.MessageExpiryInterval = uint32((left + 999) / 1000)
+		dst.Set(packet.PropMessageExpiryInterval)
+	}
+	mp := m.Props
+	if mp == nil {
+		return true
+	}
+	if mp.PayloadUTF8 {
+		dst.PayloadFormatIndicator = 1
+		dst.Set(packet.PropPayloadFormatIndicator)
+	}
+	if mp.ContentType != "" {
+		dst.ContentType = mp.ContentType
+		dst.Set(packet.PropContentType)
+	}
+	if mp.ResponseTo != "" {
+		dst.ResponseTopic = mp.ResponseTo
+		dst.Set(packet.PropResponseTopic)
+	}
+	if mp.CorrelationData != nil {
+		dst.CorrelationData = mp.CorrelationData
+		dst.Set(packet.PropCorrelationData)
+	}
+	for _, kv := range mp.User {
+		dst.UserProperties = append(dst.UserProperties, packet.UserProperty{Key: kv.Key, Value: kv.Value})
+	}
+	return true
+}
+
+func quote(s string) string { return "\"" + s + "\"" }

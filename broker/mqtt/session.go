@@ -1,0 +1,263 @@
+package mqtt
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+)
+
+// delivery is a QoS 1/2 message waiting in a session.
+type delivery struct {
+	msg    *broker.Message
+	sub    *broker.Subscription
+	qos    byte
+	retain bool
+	subIDs []uint32
+}
+
+// inflight is a QoS 1/2 delivery sent to the client and not yet acknowledged.
+type inflight struct {
+	delivery
+	pid    uint16
+	order  uint64
+	pubrec bool // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
+}
+
+// session is the server side of an MQTT session. It outlives connections
+// when the client asked for a persistent session (clean session 0, or a
+// session expiry interval in MQTT 5).
+//
+// Lock order: Server.mu, then session.mu, then outq.mu.
+type session struct {
+	srv *Server
+	id  string // client identifier
+
+	mu        sync.Mutex
+	c         *conn // nil while offline
+	version   byte
+	expiry    time.Duration // how long the session outlives its connection; -1 forever
+	subs      map[string]*broker.Subscription
+	inflight  map[uint16]*inflight
+	pending   []delivery          // QoS 1/2 waiting for the send quota or for the client
+	inbound2  map[uint16]struct{} // QoS 2 packet ids received, PUBREL pending
+	nextPID   uint16
+	order     uint64
+	sendQuota int // client's receive maximum
+	maxQueued int
+	will      *will
+	willTimer *time.Timer
+	expTimer  *time.Timer
+	offlineAt time.Time
+	ended     bool
+
+	dropped atomic.Uint64
+}
+
+func newSession(srv *Server, id string) *session {
+	return &session{
+		srv:       srv,
+		id:        id,
+		subs:      make(map[string]*broker.Subscription),
+		inflight:  make(map[uint16]*inflight),
+		inbound2:  make(map[uint16]struct{}),
+		maxQueued: srv.opts.MaxQueued,
+	}
+}
+
+// Ready reports whether the session has a connection (shared subscriptions
+// prefer connected members).
+func (s *session) Ready() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c != nil
+}
+
+// Deliver implements broker.Subscriber: one call per message with every
+// matching subscription of this session. The message goes out once, with the
+// highest granted QoS and all subscription identifiers [MQTT-3.3.4-2,
+// MQTT-3.3.4-3].
+func (s *session) Deliver(subs []*broker.Subscription, m *broker.Message) {
+	var (
+		qos    byte
+		retain bool
+		ids    []uint32
+		first  *broker.Subscription
+	)
+	for _, sub := range subs {
+		if sub.NoLocal && m.Origin.ClientID == s.id && m.Origin.Bridge == "" {
+			continue // [MQTT-3.8.3-3]
+		}
+		if first == nil {
+			first = sub
+		}
+		q := min(sub.QoS, m.QoS)
+		qos = max(qos, q)
+		if sub.RetainAsPublished {
+			retain = m.Retain
+		}
+		if sub.SubID != 0 {
+			ids = append(ids, sub.SubID)
+		}
+	}
+	if first == nil {
+		return
+	}
+	d := delivery{msg: m, sub: first, qos: qos, retain: retain, subIDs: ids}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deliverLocked(d)
+}
+
+// deliverLocked routes d: QoS 0 straight to the connection (or dropped when
+// offline), QoS 1/2 into the in-flight window or the pending queue.
+// s.mu must be held.
+func (s *session) deliverLocked(d delivery) {
+	if s.ended {
+		return
+	}
+	if d.qos == 0 {
+		if s.c == nil {
+			s.drop(d, 1)
+			return
+		}
+		if n := s.c.out.pushQoS0(outItem{msg: d.msg, sub: d.sub, retain: d.retain, subIDs: d.subIDs}, d.sub.PendingLimit); n > 0 {
+			s.dropped.Add(uint64(n))
+		}
+		return
+	}
+	if s.c != nil && len(s.pending) == 0 && len(s.inflight) < s.sendQuota {
+		s.sendLocked(d)
+		return
+	}
+	if len(s.pending) >= s.maxQueued {
+		s.drop(d, 1)
+		s.srv.warnQueueFull(s)
+		return
+	}
+	s.pending = append(s.pending, d)
+}
+
+func (s *session) drop(d delivery, n uint64) {
+	s.dropped.Add(n)
+	if d.sub != nil {
+		d.sub.CountDropped(n)
+	}
+}
+
+// sendLocked puts d in flight with a new packet id. s.mu must be held and s.c
+// set.
+func (s *session) sendLocked(d delivery) {
+	pid := s.allocPID()
+	s.order++
+	f := &inflight{delivery: d, pid: pid, order: s.order}
+	s.inflight[pid] = f
+	s.c.out.push(outItem{msg: d.msg, sub: d.sub, qos: d.qos, pid: pid, retain: d.retain, subIDs: d.subIDs})
+}
+
+// allocPID returns a packet identifier not in use by an in-flight delivery
+// [MQTT-2.2.1-3]. The window is at most 65535, so one is always free.
+func (s *session) allocPID() uint16 {
+	for {
+		s.nextPID++
+		if s.nextPID == 0 {
+			s.nextPID = 1
+		}
+		if _, used := s.inflight[s.nextPID]; !used {
+			return s.nextPID
+		}
+	}
+}
+
+// fill moves pending deliveries into the window while the quota allows,
+// dropping expired ones. s.mu must be held.
+func (s *session) fill() {
+	if s.c == nil {
+		return
+	}
+	now := time.Now()
+	i := 0
+	for ; i < len(s.pending) && len(s.inflight) < s.sendQuota; i++ {
+		d := s.pending[i]
+		if d.msg.Expired(now) {
+			s.drop(d, 1)
+			continue
+		}
+		s.sendLocked(d)
+	}
+	if i > 0 {
+		n := copy(s.pending, s.pending[i:])
+		clear(s.pending[n:])
+		s.pending = s.pending[:n]
+	}
+}
+
+// acked handles PUBACK (QoS 1) or PUBCOMP (QoS 2). It reports whether pid was
+// in flight.
+func (s *session) acked(pid uint16) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.inflight[pid]; !ok {
+		return false
+	}
+	delete(s.inflight, pid)
+	s.fill()
+	return true
+}
+
+// pubrec handles PUBREC: the QoS 2 delivery moves to its second phase. It
+// reports whether pid was in flight.
+func (s *session) pubrec(pid uint16, failed bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.inflight[pid]
+	if !ok {
+		return false
+	}
+	if failed {
+		// A PUBREC with a failure reason ends the exchange [MQTT-4.3.3-?]:
+		// the client refused the message.
+		delete(s.inflight, pid)
+		s.fill()
+		return true
+	}
+	f.pubrec = true
+	return true
+}
+
+// attach binds a connection to the session and resends what was in flight,
+// in the original order (PUBLISH with DUP, or PUBREL) [MQTT-4.4.0-1].
+// s.mu must be held.
+func (s *session) attachLocked(c *conn) {
+	s.c = c
+	s.sendQuota = c.sendQuota
+	s.offlineAt = time.Time{}
+	if s.expTimer != nil {
+		s.expTimer.Stop()
+		s.expTimer = nil
+	}
+	fs := make([]*inflight, 0, len(s.inflight))
+	for _, f := range s.inflight {
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b *inflight) int { return cmp.Compare(a.order, b.order) })
+	for _, f := range fs {
+		if f.pubrec {
+			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: f.pid}})
+			continue
+		}
+		c.out.push(outItem{msg: f.msg, sub: f.sub, qos: f.qos, pid: f.pid, retain: f.retain, subIDs: f.subIDs, dup: true})
+	}
+	s.fill()
+}
+
+// counts returns in-flight and pending sizes, for the console.
+func (s *session) counts() (inflight, pending int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.inflight), len(s.pending)
+}

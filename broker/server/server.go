@@ -1,0 +1,136 @@
+// Package server assembles one running Hashi broker from a configuration:
+// the core, the protocol servers, and a listener per transport connector. It
+// is what `hashi broker` runs and what end-to-end tests embed.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/mqtt"
+	"github.com/hashi-broker/hashi/broker/tlsconf"
+	"github.com/hashi-broker/hashi/broker/transport"
+	"github.com/hashi-broker/hashi/config"
+)
+
+// Server is one running broker.
+type Server struct {
+	log  hclog.Logger
+	core *broker.Broker
+	mqtt *mqtt.Server
+
+	mu        sync.Mutex
+	cfg       *config.Config
+	listeners []*transport.Listener
+	serveErr  chan error
+}
+
+// New builds the broker from cfg without binding anything.
+func New(cfg *config.Config, log hclog.Logger) (*Server, error) {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	core, err := broker.New(cfg, log.Named("broker"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{log: log, core: core, cfg: cfg, serveErr: make(chan error, 16)}
+	s.mqtt = mqtt.NewServer(core, log.Named("mqtt"), mqtt.Options{})
+	return s, nil
+}
+
+// Core is the broker core (for tests and the admin API).
+func (s *Server) Core() *broker.Broker { return s.core }
+
+// MQTT is the MQTT protocol server.
+func (s *Server) MQTT() *mqtt.Server { return s.mqtt }
+
+// Start binds every enabled transport connector and starts accepting. If one
+// cannot be bound, the others are closed again and the error names it.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	handlers := transport.Handlers{config.ProtoMQTT: s.mqtt}
+	for _, tc := range s.cfg.Broker.TransportConnectors {
+		if tc.Protocol == config.ProtoAMQP {
+			continue // warned about by the loader
+		}
+		var tcfg *tls.Config
+		if tc.TLS {
+			var err error
+			tcfg, err = tlsconf.Server(s.cfg.Broker.SSLContext, tc.NeedClientAuth, tc.WantClientAuth)
+			if err != nil {
+				s.closeListeners(context.Background())
+				return fmt.Errorf("transport connector %q: %w", tc.Name, err)
+			}
+		}
+		l, err := transport.Listen(tc, tcfg, handlers, s.log.Named("transport"))
+		if err != nil {
+			s.closeListeners(context.Background())
+			return err
+		}
+		s.listeners = append(s.listeners, l)
+		s.log.Info("transport connector started", "name", tc.Name, "uri", tc.URI, "addr", l.Addr().String())
+		go func() {
+			if err := l.Serve(); err != nil {
+				s.serveErr <- fmt.Errorf("transport connector %q: %w", tc.Name, err)
+			}
+		}()
+	}
+	s.log.Info("broker started", "name", s.core.Name(), "connectors", len(s.listeners))
+	return nil
+}
+
+// Errors reports listeners that stopped on their own.
+func (s *Server) Errors() <-chan error { return s.serveErr }
+
+// Addr returns the bound address of the named connector (nil if none), which
+// tests use with port 0.
+func (s *Server) Addr(name string) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if l.Connector().Name == name {
+			return l.Addr()
+		}
+	}
+	return nil
+}
+
+// Reload applies users, authorization entries and policies from cfg.
+func (s *Server) Reload(cfg *config.Config) error {
+	if err := s.core.Reload(cfg); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	return nil
+}
+
+// Shutdown stops accepting, closes client connections (MQTT 5 clients get
+// DISCONNECT 0x8B; in-flight QoS 1/2 stays in their sessions) and stops the
+// core, within ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := []error{s.closeListeners(ctx)}
+	errs = append(errs, s.mqtt.Shutdown(ctx), s.core.Shutdown(ctx))
+	return errors.Join(errs...)
+}
+
+func (s *Server) closeListeners(ctx context.Context) error {
+	var errs []error
+	for _, l := range s.listeners {
+		errs = append(errs, l.Close(ctx))
+	}
+	s.listeners = nil
+	return errors.Join(errs...)
+}

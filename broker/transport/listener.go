@@ -1,0 +1,200 @@
+// Package transport turns transport connectors into accepted connections:
+// TCP and TLS listeners, the auto-detecting listener that sniffs MQTT and
+// STOMP on one port, and WebSocket. It knows nothing about the protocols
+// beyond recognising their first bytes; each accepted connection goes to the
+// Handler for its protocol.
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hashi-broker/hashi/config"
+)
+
+// Handler serves one connection of its protocol. Serve returns when the
+// connection is finished; it must return promptly once ctx is done.
+type Handler interface {
+	Serve(ctx context.Context, c net.Conn, info *Info)
+}
+
+// Handlers maps protocols to their handlers.
+type Handlers map[config.Protocol]Handler
+
+// Info tells a handler what listener accepted the connection.
+type Info struct {
+	Connector *config.TransportConnector
+	TLS       bool
+	WebSocket bool
+}
+
+// Timeouts for the phase before a protocol handler takes over.
+var (
+	HandshakeTimeout = 10 * time.Second // TLS handshake
+	DetectTimeout    = 10 * time.Second // first bytes on an auto-detecting listener
+)
+
+// Listener accepts connections for one transport connector.
+type Listener struct {
+	tc       config.TransportConnector
+	ln       net.Listener
+	tls      *tls.Config
+	handlers Handlers
+	log      hclog.Logger
+	info     Info
+
+	active  atomic.Int64
+	total   atomic.Uint64
+	refused atomic.Uint64
+
+	ctx            context.Context
+	cancel         context.CancelFunc
+	wg             sync.WaitGroup
+	lastRefusedLog atomic.Int64
+	httpSrv        *http.Server
+}
+
+// Listen binds the connector's address. tlsCfg is required for TLS schemes.
+func Listen(tc config.TransportConnector, tlsCfg *tls.Config, h Handlers, log hclog.Logger) (*Listener, error) {
+	if tc.TLS && tlsCfg == nil {
+		return nil, fmt.Errorf("transport connector %q (%s): TLS needs an <sslContext>", tc.Name, tc.URI)
+	}
+	ln, err := net.Listen("tcp", tc.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport connector %q: %w", tc.Name, err)
+	}
+	l := &Listener{tc: tc, ln: ln, tls: tlsCfg, handlers: h, log: log.With("connector", tc.Name, "addr", ln.Addr().String())}
+	l.info = Info{Connector: &l.tc, TLS: tc.TLS, WebSocket: tc.Protocol == config.ProtoWS}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	return l, nil
+}
+
+// Addr is the bound address (useful with port 0).
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Connector is the configuration this listener was started from.
+func (l *Listener) Connector() config.TransportConnector { return l.tc }
+
+// Active is the number of open connections.
+func (l *Listener) Active() int64 { return l.active.Load() }
+
+// Serve accepts until Close. It returns nil after Close.
+func (l *Listener) Serve() error {
+	if l.tc.Protocol == config.ProtoWS {
+		return l.serveWS()
+	}
+	var delay time.Duration
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if l.ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// e.g. EMFILE: back off instead of spinning
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				l.log.Warn("accept failed, retrying", "error", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		if !l.admit(c) {
+			continue
+		}
+		l.wg.Add(1)
+		go l.handle(c)
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// admit enforces maximumConnections.
+func (l *Listener) admit(c net.Conn) bool {
+	if max := l.tc.MaximumConnections; max > 0 && l.active.Load() >= int64(max) {
+		l.refused.Add(1)
+		now := time.Now().Unix()
+		if last := l.lastRefusedLog.Load(); now-last >= 10 && l.lastRefusedLog.CompareAndSwap(last, now) {
+			l.log.Warn("Reached Maximum Connections, refusing", "maximumConnections", max, "remote", c.RemoteAddr().String(), "refused_total", l.refused.Load())
+		}
+		c.Close()
+		return false
+	}
+	return true
+}
+
+func (l *Listener) handle(c net.Conn) {
+	defer l.wg.Done()
+	l.active.Add(1)
+	l.total.Add(1)
+	defer l.active.Add(-1)
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+		tc.SetKeepAlive(true)
+	}
+	if l.tc.TLS {
+		tc := tlsServer(c, l)
+		tc.SetDeadline(time.Now().Add(HandshakeTimeout))
+		if err := tc.HandshakeContext(l.ctx); err != nil {
+			l.log.Warn("TLS handshake failed", "remote", c.RemoteAddr().String(), "error", err)
+			c.Close()
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		c = tc
+	}
+	proto := l.tc.Protocol
+	if proto == config.ProtoAuto {
+		var err error
+		proto, c, err = detect(c)
+		if err != nil {
+			l.log.Warn("closing connection: protocol not recognised", "remote", c.RemoteAddr().String(), "error", err)
+			c.Close()
+			return
+		}
+	}
+	h := l.handlers[proto]
+	if h == nil {
+		l.log.Warn("closing connection: no handler for protocol", "protocol", proto, "remote", c.RemoteAddr().String())
+		c.Close()
+		return
+	}
+	h.Serve(l.ctx, c, &l.info)
+}
+
+// Close stops accepting, tells handlers to finish (their ctx is cancelled)
+// and waits for them or ctx.
+func (l *Listener) Close(ctx context.Context) error {
+	l.cancel()
+	err := l.ln.Close()
+	if l.httpSrv != nil {
+		l.httpSrv.Close()
+	}
+	done := make(chan struct{})
+	go func() { l.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func tlsServer(c net.Conn, l *Listener) *tls.Conn { return tls.Server(c, l.tls) }
