@@ -30,7 +30,9 @@ type Broker struct {
 	sec  atomic.Pointer[security]
 
 	topics topicSpace
+	queues queueSpace
 	audit  auditLog
+	tags   atomic.Uint64 // queue delivery tags
 
 	seq     atomic.Uint64
 	connSeq atomic.Uint64
@@ -58,10 +60,33 @@ func New(cfg *config.Config, log hclog.Logger) (*Broker, error) {
 	}
 	b.sec.Store(sec)
 	b.topics.init(cfg)
+	b.queues.init(cfg)
 	b.audit.init(log.Named("audit"))
 	b.conns.init()
 	b.group.init()
+	for _, r := range cfg.Broker.Destinations {
+		if r.Dest.Kind == dest.Queue {
+			b.CreateQueue(r.Dest)
+		}
+	}
+	if period := cfg.Broker.SchedulePeriodForDestinationPurge; period > 0 {
+		b.Go(func(ctx context.Context) { b.purgeLoop(ctx, period) })
+	}
 	return b, nil
+}
+
+// purgeLoop sweeps inactive destinations every schedulePeriodForDestinationPurge.
+func (b *Broker) purgeLoop(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			b.gcQueues(now, b.Config().Broker.MaxPurgedDestinationsPerSweep)
+		}
+	}
 }
 
 // Name is the brokerName.
@@ -101,9 +126,17 @@ func (b *Broker) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	b.topics.setPolicy(cfg)
-	b.sec.Store(sec)
 	b.cfg.Store(cfg)
+	b.topics.setPolicy(cfg)
+	b.queues.setVirtualTopics(cfg)
+	b.queues.mu.RLock()
+	for _, q := range b.queues.byName {
+		q.mu.Lock()
+		q.applyPolicy(b.topics.pol.entry(q.d), cfg)
+		q.mu.Unlock()
+	}
+	b.queues.mu.RUnlock()
+	b.sec.Store(sec)
 	b.log.Info("configuration reloaded", "users", sec.users, "acl_entries", sec.entries)
 	return nil
 }

@@ -61,6 +61,9 @@ func (b *Broker) publishTopic(m *Message) int {
 	if m.Retain && m.Dest.Kind == dest.Topic {
 		b.retain(m)
 	}
+	if m.Dest.Kind == dest.Topic {
+		b.virtualTopics(m)
+	}
 	bp := matchPool.Get().(*[]*Subscription)
 	subs := (*bp)[:0]
 	t.mu.RLock()
