@@ -167,3 +167,11 @@ func (c *Consumer) detach() map[*queue][]*entry {
 	c.order = nil
 	return back
 }
+
+// Outstanding reports whether the delivery tag is still unacknowledged.
+func (c *Consumer) Outstanding(tag uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.inflight[tag]
+	return ok
+}

@@ -35,7 +35,7 @@ type Message struct {
 // Props carries metadata shared by MQTT 5 properties and STOMP headers.
 type Props struct {
 	ContentType     string
-	ResponseTo      string // MQTT response topic (MQTT form) / STOMP reply-to
+	ReplyTo         dest.Destination // MQTT response topic / STOMP reply-to; zero Name = none
 	CorrelationData []byte
 	PayloadUTF8     bool   // MQTT payload format indicator 1
 	MessageID       string // an ID set by a remote broker or a client (STOMP message-id on bridges)

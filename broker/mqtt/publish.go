@@ -134,9 +134,11 @@ func propsToMessage(p *packet.Properties) (*broker.Props, uint32) {
 	}
 	mp := &broker.Props{
 		ContentType:     p.ContentType,
-		ResponseTo:      p.ResponseTopic,
 		CorrelationData: p.CorrelationData,
 		PayloadUTF8:     p.Has(packet.PropPayloadFormatIndicator) && p.PayloadFormatIndicator == 1,
+	}
+	if p.ResponseTopic != "" {
+		mp.ReplyTo = dest.T(dest.FromMQTT(p.ResponseTopic))
 	}
 	if len(p.UserProperties) > 0 {
 		mp.User = make([]broker.KV, len(p.UserProperties))
@@ -176,8 +178,13 @@ func fillProps(dst *packet.Properties, m *broker.Message, subIDs []uint32, now t
 		dst.ContentType = mp.ContentType
 		dst.Set(packet.PropContentType)
 	}
-	if mp.ResponseTo != "" {
-		dst.ResponseTopic = mp.ResponseTo
+	if rt := mp.ReplyTo; rt.Name != "" {
+		// MQTT can only address topics; a queue reply-to keeps its
+		// qualified ActiveMQ name ("queue://replies").
+		dst.ResponseTopic = rt.String()
+		if rt.Kind == dest.Topic {
+			dst.ResponseTopic = dest.ToMQTT(rt.Name)
+		}
 		dst.Set(packet.PropResponseTopic)
 	}
 	if mp.CorrelationData != nil {

@@ -15,16 +15,21 @@ import (
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/mqtt"
+	"github.com/hashi-broker/hashi/broker/stomp"
 	"github.com/hashi-broker/hashi/broker/tlsconf"
 	"github.com/hashi-broker/hashi/broker/transport"
 	"github.com/hashi-broker/hashi/config"
 )
 
+// Version is the Hashi version reported to clients (set by cmd/hashi).
+var Version = "dev"
+
 // Server is one running broker.
 type Server struct {
-	log  hclog.Logger
-	core *broker.Broker
-	mqtt *mqtt.Server
+	log   hclog.Logger
+	core  *broker.Broker
+	mqtt  *mqtt.Server
+	stomp *stomp.Server
 
 	mu        sync.Mutex
 	cfg       *config.Config
@@ -43,6 +48,7 @@ func New(cfg *config.Config, log hclog.Logger) (*Server, error) {
 	}
 	s := &Server{log: log, core: core, cfg: cfg, serveErr: make(chan error, 16)}
 	s.mqtt = mqtt.NewServer(core, log.Named("mqtt"), mqtt.Options{})
+	s.stomp = stomp.NewServer(core, log.Named("stomp"), stomp.Options{Version: Version})
 	return s, nil
 }
 
@@ -57,7 +63,7 @@ func (s *Server) MQTT() *mqtt.Server { return s.mqtt }
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	handlers := transport.Handlers{config.ProtoMQTT: s.mqtt}
+	handlers := transport.Handlers{config.ProtoMQTT: s.mqtt, config.ProtoSTOMP: s.stomp}
 	for _, tc := range s.cfg.Broker.TransportConnectors {
 		if tc.Protocol == config.ProtoAMQP {
 			continue // warned about by the loader
@@ -122,7 +128,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	errs := []error{s.closeListeners(ctx)}
-	errs = append(errs, s.mqtt.Shutdown(ctx), s.core.Shutdown(ctx))
+	errs = append(errs, s.mqtt.Shutdown(ctx), s.stomp.Shutdown(ctx), s.core.Shutdown(ctx))
 	return errors.Join(errs...)
 }
 

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/hashi-broker/hashi/broker/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -28,6 +30,7 @@ Run "hashi COMMAND --help" for a command's flags.
 `
 
 func main() {
+	server.Version = version
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -1,0 +1,185 @@
+package stomp
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/hashi-broker/hashi/authz"
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
+)
+
+// sendTimeout bounds how long a SEND waits for space in a full queue when
+// the policy sets no sendFailIfNoSpaceAfterTimeout.
+const sendTimeout = 30 * time.Second
+
+// handleSend publishes a SEND to each of its destinations (a comma-separated
+// list is a composite destination), or buffers it in a transaction.
+func (c *conn) handleSend(f *frame.Frame) error {
+	h := f.Header.Get(frame.Destination)
+	if h == "" {
+		return refusef("SEND without a destination header")
+	}
+	parts := strings.Split(h, ",")
+	var msgs []*broker.Message
+	for _, p := range parts {
+		d, err := c.resolve(strings.TrimSpace(p), false)
+		if err != nil {
+			return err
+		}
+		if d.IsWildcard() {
+			return refusef("Cannot send to a wildcard destination: %s", p)
+		}
+		if d.Kind == dest.TempQueue && !c.b.QueueExists(d) {
+			return refusef("Temporary destination does not exist: %s", p)
+		}
+		if err := c.authorize(authz.Write, d); err != nil {
+			return err
+		}
+		m, err := c.toMessage(f, d)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	if tx := f.Header.Get(frame.Transaction); tx != "" {
+		t, err := c.tx(tx)
+		if err != nil {
+			return err
+		}
+		t.sends = append(t.sends, msgs...)
+		return nil
+	}
+	return c.publish(msgs)
+}
+
+// publish hands messages to the broker; a full queue blocks the sender
+// (producer flow control) or refuses with an ERROR, per policy.
+func (c *conn) publish(msgs []*broker.Message) error {
+	for _, m := range msgs {
+		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+		err := c.b.Send(ctx, m)
+		cancel()
+		if err != nil {
+			c.log.Warn("send refused", "destination", m.Dest.String(), "error", err)
+			return refusef("Send to %s failed: %s", m.Dest.STOMP(), err.Error())
+		}
+	}
+	return nil
+}
+
+// resolve maps a STOMP destination header to a broker destination.
+// /temp-queue/x and /temp-topic/x name this connection's temporary
+// destinations, created on first use.
+func (c *conn) resolve(h string, subscribe bool) (dest.Destination, error) {
+	c.mu.Lock()
+	d, ok := c.temps[h]
+	c.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := dest.FromSTOMP(h)
+	if err != nil {
+		return d, refusef("Illegal destination name: [%s] -- ActiveMQ STOMP destinations must begin with one of: /queue/ /topic/ /temp-queue/ /temp-topic/", h)
+	}
+	if strings.HasPrefix(h, dest.StompTempQueue) || strings.HasPrefix(h, dest.StompTempTopic) {
+		d.Name = "ID:" + c.b.Name() + "-" + itoa(c.id) + ":" + d.Name
+		c.mu.Lock()
+		c.temps[h] = d
+		c.mu.Unlock()
+		if d.Kind == dest.TempQueue {
+			c.b.CreateTemp(d, c.id)
+		}
+		return d, nil
+	}
+	if err := dest.ValidatePattern(d.Name); err != nil {
+		return d, refusef("Illegal destination name: [%s]: %s", h, err.Error())
+	}
+	return d, nil
+}
+
+func (c *conn) ownsTemp(d dest.Destination) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.temps {
+		if t == d {
+			return true
+		}
+	}
+	return false
+}
+
+// stompDest renders d for this client: its own temporary destinations as it
+// named them, everything else in ActiveMQ's form.
+func (c *conn) stompDest(d dest.Destination) string {
+	if d.Kind.IsTemp() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for h, t := range c.temps {
+			if t == d {
+				return h
+			}
+		}
+	}
+	return d.STOMP()
+}
+
+// Headers with meaning to the broker; everything else travels as a user
+// header (MQTT 5 user property).
+var reserved = map[string]bool{
+	frame.Destination: true, frame.ContentLength: true, frame.ContentType: true, frame.Receipt: true,
+	frame.Transaction: true, "persistent": true, "priority": true, "expires": true, "reply-to": true,
+	"correlation-id": true, frame.MessageId: true, "timestamp": true, frame.Subscription: true,
+	frame.Ack: true, "redelivered": true,
+}
+
+// toMessage builds a broker message from a SEND frame.
+func (c *conn) toMessage(f *frame.Frame, d dest.Destination) (*broker.Message, error) {
+	m := &broker.Message{
+		Dest:       d,
+		Payload:    f.Body,
+		Persistent: f.Header.Get("persistent") == "true",
+		Origin:     broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User},
+		Priority:   4,
+	}
+	if m.Persistent {
+		m.QoS = 1
+	}
+	if v := f.Header.Get("priority"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 9 {
+			return nil, refusef("Invalid priority header %q: must be 0-9", v)
+		}
+		m.Priority = uint8(p)
+	}
+	if v := f.Header.Get("expires"); v != "" && v != "0" {
+		e, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, refusef("Invalid expires header %q: milliseconds since the epoch", v)
+		}
+		m.Expiry = e
+	}
+	props := &broker.Props{ContentType: f.Header.Get(frame.ContentType)}
+	if v := f.Header.Get("correlation-id"); v != "" {
+		props.CorrelationData = []byte(v)
+	}
+	if v := f.Header.Get("reply-to"); v != "" {
+		rt, err := c.resolve(v, false)
+		if err != nil {
+			return nil, err
+		}
+		props.ReplyTo = rt
+	}
+	for i := 0; i < f.Header.Len(); i++ {
+		k, v := f.Header.GetAt(i)
+		if !reserved[k] {
+			props.User = append(props.User, broker.KV{Key: k, Value: v})
+		}
+	}
+	m.Props = props
+	return m, nil
+}

@@ -1,0 +1,116 @@
+// Package stomp is Hashi's STOMP 1.0, 1.1 and 1.2 server. Applications use it
+// to read device telemetry from topics, send commands MQTT devices receive,
+// and work queues with competing consumers, as they would against ActiveMQ.
+// Frames are read and written by broker/stomp/frame (which reuses go-stomp's
+// frame types); everything else goes through the broker core's API.
+package stomp
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/transport"
+)
+
+// Options tune the STOMP server. Zero values take the defaults.
+type Options struct {
+	// ConnectTimeout bounds the wait for CONNECT. Default 10 s.
+	ConnectTimeout time.Duration
+	// MaxFrameSize applies when the connector sets no
+	// wireFormat.maxFrameSize / maxDataLength. Default 100 MiB
+	// (ActiveMQ's maxDataLength default).
+	MaxFrameSize int
+	// Prefetch is the default queue prefetch (activemq.prefetchSize). Default 1000.
+	Prefetch int
+	// HeartBeatGrace multiplies the client's heart-beat interval before a
+	// silent connection is closed. Default 1.5.
+	HeartBeatGrace float64
+	// Version is reported in CONNECTED's server header.
+	Version string
+}
+
+func (o *Options) defaults() {
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.MaxFrameSize <= 0 {
+		o.MaxFrameSize = 100 << 20
+	}
+	if o.Prefetch <= 0 {
+		o.Prefetch = 1000
+	}
+	if o.HeartBeatGrace < 1 {
+		o.HeartBeatGrace = 1.5
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+}
+
+// Server serves STOMP connections for one broker.
+type Server struct {
+	b    *broker.Broker
+	log  hclog.Logger
+	opts Options
+
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// NewServer returns a STOMP server for b.
+func NewServer(b *broker.Broker, log hclog.Logger, opts Options) *Server {
+	opts.defaults()
+	return &Server{b: b, log: log, opts: opts, conns: make(map[*conn]struct{})}
+}
+
+var _ transport.Handler = (*Server)(nil)
+
+// Serve implements transport.Handler.
+func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) {
+	c := newConn(s, nc, info)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	c.run(ctx)
+}
+
+// Shutdown closes every STOMP connection and waits for them or ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith("broker shutting down")
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

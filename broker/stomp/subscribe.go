@@ -1,0 +1,220 @@
+package stomp
+
+import (
+	"strconv"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/hashi-broker/hashi/authz"
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
+)
+
+// subscription is one STOMP SUBSCRIBE: a topic subscription or a queue
+// consumer in the broker core.
+type subscription struct {
+	c        *conn
+	id       string
+	d        dest.Destination
+	header   string // destination as the client wrote it
+	mode     broker.AckMode
+	topic    *broker.Subscription
+	consumer *broker.Consumer
+	tags     map[uint64]string // queue deliveries awaiting ACK: tag -> message-id (guarded by c.mu)
+}
+
+// Deliver implements broker.Subscriber for topic subscriptions.
+func (s *subscription) Deliver(subs []*broker.Subscription, m *broker.Message) {
+	s.c.out.pushTopic(outItem{msg: m, sub: s, topicSub: subs[0]}, subs[0].PendingLimit)
+}
+
+// DeliverQueue implements broker.QueueSubscriber for queue consumers.
+func (s *subscription) DeliverQueue(_ *broker.Consumer, d broker.Delivery) {
+	s.c.out.push(outItem{msg: d.Msg, sub: s, tag: d.Tag, redeliv: d.Redelivered, queue: d.Queue})
+}
+
+func ackMode(h string) (broker.AckMode, bool) {
+	switch h {
+	case "", "auto":
+		return broker.AckAuto, true
+	case "client":
+		return broker.AckClient, true
+	case "client-individual":
+		return broker.AckIndividual, true
+	}
+	return 0, false
+}
+
+func (c *conn) handleSubscribe(f *frame.Frame) error {
+	h := f.Header.Get(frame.Destination)
+	if h == "" {
+		return refusef("SUBSCRIBE without a destination header")
+	}
+	id, ok := f.Header.Contains(frame.Id)
+	if !ok {
+		if c.version != "1.0" {
+			return refusef("SUBSCRIBE without an id header")
+		}
+		id = h // STOMP 1.0: the destination identifies the subscription
+	}
+	if _, dup := c.subs[id]; dup {
+		return refusef("Duplicate subscription id: %s", id)
+	}
+	if sel, ok := f.Header.Contains("selector"); ok && sel != "" {
+		return refusef("Message selectors are not supported by Hashi: SUBSCRIBE %s with selector %q was not created", h, sel)
+	}
+	mode, ok := ackMode(f.Header.Get(frame.Ack))
+	if !ok {
+		return refusef("Invalid ack mode %q: use auto, client or client-individual", f.Header.Get(frame.Ack))
+	}
+	d, err := c.resolve(h, true)
+	if err != nil {
+		return err
+	}
+	if d.Kind == dest.TempQueue && !c.ownsTemp(d) {
+		return refusef("Cannot consume from a temporary destination of another connection: %s", h)
+	}
+	if err := c.authorize(authz.Read, d); err != nil {
+		return err
+	}
+	s := &subscription{c: c, id: id, d: d, header: h, mode: mode, tags: make(map[uint64]string)}
+	if d.Kind.IsQueue() {
+		s.consumer = &broker.Consumer{
+			Dest: d, Owner: s, Prefetch: c.prefetch(f, d), Mode: mode,
+			ID: id, ClientID: c.clientID, ConnID: c.id, Who: c.ident,
+		}
+		c.subs[id] = s
+		c.b.Consume(s.consumer)
+	} else {
+		s.topic = &broker.Subscription{
+			Dest: d, Owner: s, QoS: 1, Filter: h, ClientID: c.clientID, ConnID: c.id, Who: c.ident,
+		}
+		c.subs[id] = s
+		c.b.Subscribe(s.topic)
+	}
+	c.log.Debug("subscribed", "id", id, "destination", d.String(), "ack", f.Header.Get(frame.Ack))
+	return nil
+}
+
+// prefetch is activemq.prefetchSize, else the policy's queuePrefetch, else
+// the server default.
+func (c *conn) prefetch(f *frame.Frame, d dest.Destination) int {
+	if v, ok := f.Header.Contains("activemq.prefetchSize"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+	}
+	if e := c.b.Policy(d); e != nil && e.QueuePrefetch > 0 {
+		return e.QueuePrefetch
+	}
+	return c.srv.opts.Prefetch
+}
+
+func (c *conn) handleUnsubscribe(f *frame.Frame) error {
+	id, ok := f.Header.Contains(frame.Id)
+	if !ok && c.version == "1.0" {
+		id, ok = f.Header.Contains(frame.Destination)
+	}
+	if !ok {
+		return refusef("UNSUBSCRIBE without an id header")
+	}
+	s := c.subs[id]
+	if s == nil {
+		return refusef("No subscription with id %s", id)
+	}
+	c.stopSub(s)
+	return nil
+}
+
+// stopSub ends a subscription; unacknowledged queue messages return to their
+// queue for redelivery.
+func (c *conn) stopSub(s *subscription) {
+	delete(c.subs, s.id)
+	if s.topic != nil {
+		c.b.Unsubscribe(s.topic)
+		return
+	}
+	c.b.StopConsume(s.consumer)
+	c.mu.Lock()
+	for tag, mid := range s.tags {
+		delete(c.byMsg, mid)
+		delete(s.tags, tag)
+	}
+	c.mu.Unlock()
+}
+
+// handleAck handles ACK (ack=true) and NACK. STOMP 1.2 names the delivery by
+// the MESSAGE's ack header (id), 1.0/1.1 by message-id.
+func (c *conn) handleAck(f *frame.Frame, ack bool) error {
+	ref, ok := c.lookupAck(f)
+	if !ok {
+		// A topic message, or one already acknowledged cumulatively:
+		// nothing to do (ActiveMQ answers an unknown id with an ERROR;
+		// tolerating it keeps reconnecting clients working).
+		c.log.Debug("ACK/NACK for no outstanding delivery", "id", f.Header.Get(frame.Id), "message-id", f.Header.Get(frame.MessageId))
+		return nil
+	}
+	if tx := f.Header.Get(frame.Transaction); tx != "" {
+		t, err := c.tx(tx)
+		if err != nil {
+			return err
+		}
+		t.acks = append(t.acks, txAck{ref: ref, ack: ack})
+		return nil
+	}
+	c.settle(ref, ack)
+	return nil
+}
+
+func (c *conn) lookupAck(f *frame.Frame) (ackRef, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version == "1.2" {
+		tag, err := strconv.ParseUint(f.Header.Get(frame.Id), 10, 64)
+		if err != nil {
+			return ackRef{}, false
+		}
+		for _, s := range c.subs {
+			if _, ok := s.tags[tag]; ok {
+				return ackRef{s, tag}, true
+			}
+		}
+		return ackRef{}, false
+	}
+	ref, ok := c.byMsg[f.Header.Get(frame.MessageId)]
+	return ref, ok
+}
+
+// settle applies an ACK or NACK to the core and forgets what it covered.
+func (c *conn) settle(ref ackRef, ack bool) {
+	cons := ref.sub.consumer
+	if ack {
+		cons.Ack(ref.tag)
+	} else {
+		cons.Nack(ref.tag)
+	}
+	c.mu.Lock()
+	for tag, mid := range ref.sub.tags {
+		if tag == ref.tag || !cons.Outstanding(tag) {
+			delete(ref.sub.tags, tag)
+			if c.byMsg[mid].tag == tag {
+				delete(c.byMsg, mid)
+			}
+		}
+	}
+	c.mu.Unlock()
+}
+
+// authorize checks act on d and, for a queue that does not exist yet, the
+// admin right to create it (ActiveMQ's rule). Denials are logged once.
+func (c *conn) authorize(act authz.Action, d dest.Destination) error {
+	if !c.b.Allowed(c.ident, act, d) {
+		c.b.Denied("stomp", c.ident, c.clientID, act, d)
+		return refusef("%s", authz.Denial(c.ident, act, d).Error())
+	}
+	if d.Kind == dest.Queue && !d.IsWildcard() && !c.b.QueueExists(d) && !c.b.Allowed(c.ident, authz.Admin, d) {
+		c.b.Denied("stomp", c.ident, c.clientID, authz.Admin, d)
+		return refusef("%s", authz.Denial(c.ident, authz.Admin, d).Error())
+	}
+	return nil
+}
