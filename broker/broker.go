@@ -7,6 +7,8 @@ package broker
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -33,6 +35,8 @@ type Broker struct {
 	queues queueSpace
 	audit  auditLog
 	tags   atomic.Uint64 // queue delivery tags
+	demand demandWatchers
+	id     string // brokerName plus a per-process random part: unique in a network
 
 	seq     atomic.Uint64
 	connSeq atomic.Uint64
@@ -53,6 +57,9 @@ func New(cfg *config.Config, log hclog.Logger) (*Broker, error) {
 	if b.name == "" {
 		b.name = "localhost"
 	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	b.id = b.name + "-" + hex.EncodeToString(rnd[:])
 	b.cfg.Store(cfg)
 	sec, err := newSecurity(cfg, 1)
 	if err != nil {
@@ -91,6 +98,13 @@ func (b *Broker) purgeLoop(ctx context.Context, period time.Duration) {
 
 // Name is the brokerName.
 func (b *Broker) Name() string { return b.name }
+
+// ID identifies this broker process in a network: the brokerName plus a
+// random part, so two brokers configured with the same name still differ.
+func (b *Broker) ID() string { return b.id }
+
+// MessageID returns m's id, "ID:<broker id>-<seq>" unless it arrived with one.
+func (b *Broker) MessageID(m *Message) string { return m.ID(b.id) }
 
 // Log is the broker's root logger.
 func (b *Broker) Log() hclog.Logger { return b.log }

@@ -42,12 +42,18 @@ type QueueSubscriber interface {
 // bridge's demand on a queue. A wildcard consumer ("orders.>") receives from
 // every matching queue and shares its prefetch across them.
 type Consumer struct {
-	Dest     dest.Destination // queue name, possibly with wildcards
-	Owner    QueueSubscriber
-	Prefetch int // most unacknowledged deliveries at once; <= 0 means 1000
-	Mode     AckMode
-	Priority int // higher is preferred; network consumers run below 0
-	Network  bool
+	Dest       dest.Destination // queue name, possibly with wildcards
+	Owner      QueueSubscriber
+	Prefetch   int // most unacknowledged deliveries at once; <= 0 means 1000
+	Mode       AckMode
+	Priority   int // higher is preferred; network consumers run below 0
+	Network    bool
+	Bridge     string   // the bridge that owns a network consumer
+	BrokerPath []string // network consumers: path of the remote consumer
+	// Accept, when set, decides per message whether this consumer may take
+	// it (a bridge never takes a message back to a broker it came through).
+	// localConsumers is the number of non-network consumers on the queue.
+	Accept func(m *Message, localConsumers int) bool
 
 	ID       string // protocol-level subscription id, for display
 	ClientID string
@@ -55,6 +61,7 @@ type Consumer struct {
 	Who      authz.Identity
 
 	b        *Broker
+	demandID uint64
 	mu       sync.Mutex // after queue.mu
 	inflight map[uint64]*entry
 	order    []uint64 // tags in dispatch order, for cumulative acks

@@ -66,8 +66,8 @@ func (m *Message) MQTTTopic() string {
 // conversion on delivery. Call it before Publish.
 func (m *Message) SetMQTTTopic(t string) { m.mqttTopic = t }
 
-// ID returns a message id in ActiveMQ's style, "ID:<broker>-<seq>", built on
-// first use.
+// ID returns a message id in ActiveMQ's style, "ID:<broker id>-<seq>", built
+// on first use, or the id the message arrived with.
 func (m *Message) ID(broker string) string {
 	if p := m.id.Load(); p != nil {
 		return *p

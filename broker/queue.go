@@ -150,41 +150,78 @@ func (q *queue) dispatchLocking() {
 
 // dispatch hands pending messages to consumers with credit: the highest
 // priority first (local consumers before network bridges), round robin
-// among equals. q.mu must be held.
+// among equals. A message no consumer with credit accepts (a bridge never
+// takes a message back where it came from) stays pending without blocking
+// the ones behind it; at most maxSkip of those are stepped over per call.
+// q.mu must be held.
 func (q *queue) dispatch() {
+	if len(q.pending) == 0 || len(q.consumers) == 0 {
+		return
+	}
 	now := time.Now()
-	for len(q.pending) > 0 {
-		c := q.pick()
-		if c == nil {
-			return
-		}
-		e := q.pending[0]
-		q.pending[0] = nil
-		q.pending = q.pending[1:]
+	local := q.localConsumers()
+	var skipped []*entry
+	i := 0
+	for ; i < len(q.pending); i++ {
+		e := q.pending[i]
 		if e.m.Expired(now) {
+			q.pending[i] = nil
 			q.expired.Add(1)
 			q.release(e)
 			continue
 		}
+		c, credit := q.pick(e.m, local)
+		if c == nil {
+			if !credit || len(skipped) >= maxSkip {
+				break
+			}
+			skipped = append(skipped, e)
+			q.pending[i] = nil
+			continue
+		}
+		q.pending[i] = nil
 		e.deliveries++
 		c.take(e)
 		q.dispatched.Add(1)
 		c.Owner.DeliverQueue(c, Delivery{Msg: e.m, Queue: q.d, Tag: e.tag, Redelivered: e.deliveries > 1, Count: e.deliveries})
 	}
-	if len(q.pending) == 0 {
+	rest := q.pending[i:]
+	switch {
+	case len(skipped) > 0:
+		q.pending = append(skipped, rest...)
+	case len(rest) == 0:
 		q.pending = nil // let the backing array go
+	default:
+		q.pending = rest
 	}
 }
 
-// pick chooses the next consumer with credit. q.mu must be held.
-func (q *queue) pick() *Consumer {
+// maxSkip bounds how many undeliverable messages one dispatch steps over.
+const maxSkip = 1000
+
+func (q *queue) localConsumers() int {
+	n := 0
+	for _, c := range q.consumers {
+		if !c.Network {
+			n++
+		}
+	}
+	return n
+}
+
+// pick chooses the consumer for m among those with credit; credit reports
+// whether any consumer had credit at all. q.mu must be held.
+func (q *queue) pick(m *Message, local int) (best *Consumer, credit bool) {
 	n := len(q.consumers)
-	var best *Consumer
 	bestIdx := -1
 	for i := 0; i < n; i++ {
 		idx := (q.rr + i) % n
 		c := q.consumers[idx]
 		if !c.credit() {
+			continue
+		}
+		credit = true
+		if c.Accept != nil && !c.Accept(m, local) {
 			continue
 		}
 		if best == nil || c.Priority > best.Priority {
@@ -194,7 +231,7 @@ func (q *queue) pick() *Consumer {
 	if best != nil {
 		q.rr = (bestIdx + 1) % n
 	}
-	return best
+	return best, credit
 }
 
 // consumed removes an acknowledged entry for good.
@@ -238,7 +275,7 @@ func (q *queue) requeue(es []*entry, nack bool) {
 	for _, e := range dead {
 		q.dlq.Add(1)
 		q.b.log.Warn("message moved to the dead-letter queue after too many redeliveries",
-			"queue", q.d.String(), "message", e.m.ID(q.b.name), "deliveries", e.deliveries, "dlq", DLQ.String())
+			"queue", q.d.String(), "message", q.b.MessageID(e.m), "deliveries", e.deliveries, "dlq", DLQ.String())
 		if q.d != DLQ {
 			c := e.m.Copy()
 			c.Dest = DLQ

@@ -130,10 +130,12 @@ func (b *Broker) virtualTopics(m *Message) {
 func (b *Broker) Consume(c *Consumer) {
 	c.b = b
 	c.inflight = make(map[uint64]*entry)
+	c.demandID = b.demand.nextID()
+	s := &b.queues
 	if c.Dest.IsWildcard() {
-		s := &b.queues
 		s.mu.Lock()
 		s.wildcard.Add(c.Dest.Name, c)
+		b.demand.emit(DemandEvent{Add: true, Demand: c.demand()})
 		var qs []*queue
 		s.idx.Match(c.Dest.Name, func(q *queue) {
 			if q.d.Kind == c.Dest.Kind {
@@ -146,25 +148,34 @@ func (b *Broker) Consume(c *Consumer) {
 		}
 		return
 	}
-	b.queue(c.Dest, true).addConsumer(c)
+	q := b.queue(c.Dest, true)
+	s.mu.Lock() // orders the demand event with WatchDemand's snapshot
+	q.addConsumer(c)
+	b.demand.emit(DemandEvent{Add: true, Demand: c.demand()})
+	s.mu.Unlock()
 }
 
 // StopConsume detaches a consumer; its unacknowledged messages go back to
 // the front of their queues, marked redelivered.
 func (b *Broker) StopConsume(c *Consumer) {
-	if c.Dest.IsWildcard() {
-		s := &b.queues
-		s.mu.Lock()
-		s.wildcard.Remove(c.Dest.Name, c)
-		s.mu.Unlock()
-	}
+	s := &b.queues
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
 	qs := append([]*queue(nil), c.queues...)
 	c.mu.Unlock()
 	back := c.detach()
+	s.mu.Lock()
+	if c.Dest.IsWildcard() {
+		s.wildcard.Remove(c.Dest.Name, c)
+	}
 	for _, q := range qs {
 		q.removeConsumer(c)
 	}
+	b.demand.emit(DemandEvent{Demand: c.demand()})
+	s.mu.Unlock()
 	for q, es := range back {
 		q.requeue(es, false)
 	}

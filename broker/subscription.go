@@ -38,6 +38,7 @@ type Subscription struct {
 	// Network marks a bridge's demand subscription; BrokerPath is the path of
 	// the remote consumer it stands for.
 	Network    bool
+	Bridge     string // the bridge that owns a network subscription
 	BrokerPath []string
 
 	// PendingLimit is the most messages that may wait for a slow non-durable
@@ -51,6 +52,7 @@ type Subscription struct {
 	Who authz.Identity
 
 	b         *Broker
+	demandID  uint64
 	checkRead bool
 	delivered atomic.Uint64
 	dropped   atomic.Uint64

@@ -20,6 +20,7 @@ type topicSpace struct {
 
 	retMu    sync.RWMutex
 	retained *dest.Index[*Message] // by concrete name, one message per name
+	retWatch []retWatcher
 
 	pol policies
 }
@@ -58,8 +59,8 @@ func (b *Broker) prepare(m *Message) {
 
 func (b *Broker) publishTopic(m *Message) int {
 	t := &b.topics
-	if m.Retain && m.Dest.Kind == dest.Topic {
-		b.retain(m)
+	if m.Retain && m.Dest.Kind == dest.Topic && b.retain(m) {
+		b.notifyRetained(m)
 	}
 	if m.Dest.Kind == dest.Topic {
 		b.virtualTopics(m)
@@ -147,6 +148,7 @@ func (b *Broker) Subscribe(s *Subscription) {
 	if s.PendingLimit == 0 {
 		s.PendingLimit = b.topics.pol.pendingLimit(s.Dest)
 	}
+	s.demandID = b.demand.nextID()
 	t := &b.topics
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -155,14 +157,17 @@ func (b *Broker) Subscribe(s *Subscription) {
 		g := t.shares[k]
 		if g == nil {
 			g = &shareGroup{}
-			g.sub = &Subscription{Dest: s.Dest, Owner: g, Share: s.Share, QoS: 2, b: b}
+			g.sub = &Subscription{Dest: s.Dest, Owner: g, Share: s.Share, QoS: 2, b: b, demandID: b.demand.nextID()}
 			t.shares[k] = g
 			t.subs.Add(s.Dest.Name, g.sub)
+			b.demand.emit(DemandEvent{Add: true, Demand: g.sub.demand()})
 		}
 		g.add(s)
 		return
 	}
-	t.subs.Add(s.Dest.Name, s)
+	if t.subs.Add(s.Dest.Name, s) {
+		b.demand.emit(DemandEvent{Add: true, Demand: s.demand()})
+	}
 }
 
 // Unsubscribe removes a subscription added by Subscribe. It reports whether
@@ -180,10 +185,15 @@ func (b *Broker) Unsubscribe(s *Subscription) bool {
 		if g.empty() {
 			delete(t.shares, k)
 			t.subs.Remove(s.Dest.Name, g.sub)
+			b.demand.emit(DemandEvent{Demand: g.sub.demand()})
 		}
 		return true
 	}
-	return t.subs.Remove(s.Dest.Name, s)
+	if !t.subs.Remove(s.Dest.Name, s) {
+		return false
+	}
+	b.demand.emit(DemandEvent{Demand: s.demand()})
+	return true
 }
 
 // TopicSubscriptions calls fn for every topic subscription (shared groups are

@@ -14,11 +14,13 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/admin"
 	"github.com/hashi-broker/hashi/broker/mqtt"
 	"github.com/hashi-broker/hashi/broker/stomp"
 	"github.com/hashi-broker/hashi/broker/tlsconf"
 	"github.com/hashi-broker/hashi/broker/transport"
 	"github.com/hashi-broker/hashi/config"
+	"github.com/hashi-broker/hashi/network"
 )
 
 // Version is the Hashi version reported to clients (set by cmd/hashi).
@@ -30,6 +32,9 @@ type Server struct {
 	core  *broker.Broker
 	mqtt  *mqtt.Server
 	stomp *stomp.Server
+	net   *network.Manager
+	admin *admin.Server
+	opts  Options
 
 	mu        sync.Mutex
 	cfg       *config.Config
@@ -37,8 +42,19 @@ type Server struct {
 	serveErr  chan error
 }
 
+// Options are settings that do not come from activemq.xml.
+type Options struct {
+	// AdminAddr is the admin HTTP listener's address ("" = none).
+	AdminAddr string
+}
+
 // New builds the broker from cfg without binding anything.
 func New(cfg *config.Config, log hclog.Logger) (*Server, error) {
+	return NewWithOptions(cfg, log, Options{})
+}
+
+// NewWithOptions is New with options.
+func NewWithOptions(cfg *config.Config, log hclog.Logger, opts Options) (*Server, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -46,9 +62,11 @@ func New(cfg *config.Config, log hclog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: log, core: core, cfg: cfg, serveErr: make(chan error, 16)}
+	s := &Server{log: log, core: core, cfg: cfg, serveErr: make(chan error, 16), opts: opts}
 	s.mqtt = mqtt.NewServer(core, log.Named("mqtt"), mqtt.Options{})
 	s.stomp = stomp.NewServer(core, log.Named("stomp"), stomp.Options{Version: Version})
+	s.net = network.New(core, cfg, log.Named("network"))
+	s.stomp.SetBridges(s.net)
 	return s, nil
 }
 
@@ -90,8 +108,34 @@ func (s *Server) Start() error {
 			}
 		}()
 	}
-	s.log.Info("broker started", "name", s.core.Name(), "connectors", len(s.listeners))
+	if s.opts.AdminAddr != "" {
+		a, err := admin.Listen(s.opts.AdminAddr, s.net, s.log.Named("admin"))
+		if err != nil {
+			s.closeListeners(context.Background())
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		s.admin = a
+		s.log.Info("admin listener started", "addr", a.Addr().String())
+		go func() {
+			if err := a.Serve(); err != nil {
+				s.serveErr <- fmt.Errorf("admin listener: %w", err)
+			}
+		}()
+	}
+	s.net.Start()
+	s.log.Info("broker started", "name", s.core.Name(), "id", s.core.ID(), "connectors", len(s.listeners))
 	return nil
+}
+
+// Network is the network-of-brokers manager.
+func (s *Server) Network() *network.Manager { return s.net }
+
+// AdminAddr is the admin listener's bound address (nil when off).
+func (s *Server) AdminAddr() net.Addr {
+	if s.admin == nil {
+		return nil
+	}
+	return s.admin.Addr()
 }
 
 // Errors reports listeners that stopped on their own.
@@ -127,7 +171,10 @@ func (s *Server) Reload(cfg *config.Config) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	errs := []error{s.closeListeners(ctx)}
+	errs := []error{s.net.Stop(ctx), s.closeListeners(ctx)}
+	if s.admin != nil {
+		errs = append(errs, s.admin.Shutdown(ctx))
+	}
 	errs = append(errs, s.mqtt.Shutdown(ctx), s.stomp.Shutdown(ctx), s.core.Shutdown(ctx))
 	return errors.Join(errs...)
 }

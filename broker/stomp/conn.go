@@ -45,7 +45,7 @@ type conn struct {
 	txs  map[string]*transaction
 
 	mu    sync.Mutex
-	byMsg map[string]ackRef           // 1.0/1.1 acks by message-id
+	byMsg map[string][]ackRef         // 1.0/1.1 acks by message-id (one per subscription)
 	temps map[string]dest.Destination // "/temp-queue/x" -> its broker name
 
 	closeOnce  sync.Once
@@ -72,7 +72,7 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 		subs:       make(map[string]*subscription),
 		txs:        make(map[string]*transaction),
 		temps:      make(map[string]dest.Destination),
-		byMsg:      make(map[string]ackRef),
+		byMsg:      make(map[string][]ackRef),
 		version:    "1.0",
 		writerDone: make(chan struct{}),
 	}
@@ -122,6 +122,10 @@ func (c *conn) run(ctx context.Context) {
 		c.log.Warn("closing connection: first frame is not CONNECT", "command", f.Command)
 		c.writeError(f, "Expected CONNECT or STOMP frame, got "+f.Command)
 		c.nc.Close()
+		return
+	}
+	if _, ok := f.Header.Contains("hashi-bridge"); ok {
+		c.acceptBridge(f)
 		return
 	}
 	if !c.connect(f) {
@@ -311,3 +315,24 @@ func isFrameError(err error) bool {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// acceptBridge authenticates a network bridge's CONNECT and hands the
+// connection to the network layer for the rest of its life.
+func (c *conn) acceptBridge(f *frame.Frame) {
+	c.srv.mu.Lock()
+	acc := c.srv.bridges
+	c.srv.mu.Unlock()
+	login, hasLogin := f.Header.Contains(frame.Login)
+	id, err := c.b.Authenticate(login, f.Header.Get(frame.Passcode), hasLogin && login != "")
+	switch {
+	case err != nil:
+		c.b.LoginFailed("bridge", login, f.Header.Get("hashi-broker"), c.remote, err)
+		c.writeError(f, err.Error())
+	case acc == nil:
+		c.writeError(f, "this broker does not accept network bridges")
+	default:
+		c.nc.SetReadDeadline(time.Time{})
+		acc.Accept(c.nc, c.r, f, id)
+	}
+	c.nc.Close()
+}

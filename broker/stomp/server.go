@@ -11,9 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-stomp/stomp/v3/frame"
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/hashi-broker/hashi/authz"
 	"github.com/hashi-broker/hashi/broker"
+	wire "github.com/hashi-broker/hashi/broker/stomp/frame"
 	"github.com/hashi-broker/hashi/broker/transport"
 )
 
@@ -52,6 +55,20 @@ func (o *Options) defaults() {
 	}
 }
 
+// BridgeAcceptor takes over a connection whose CONNECT asks for a network
+// bridge (hashi-bridge header); network.Manager implements it. Accept runs
+// for the bridge's lifetime.
+type BridgeAcceptor interface {
+	Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id authz.Identity)
+}
+
+// SetBridges installs the acceptor for bridge connections.
+func (s *Server) SetBridges(a BridgeAcceptor) {
+	s.mu.Lock()
+	s.bridges = a
+	s.mu.Unlock()
+}
+
 // Server serves STOMP connections for one broker.
 type Server struct {
 	b    *broker.Broker
@@ -61,6 +78,7 @@ type Server struct {
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
 	closing bool
+	bridges BridgeAcceptor
 	wg      sync.WaitGroup
 }
 

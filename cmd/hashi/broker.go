@@ -29,6 +29,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "activemq.xml to load (default: the embedded configuration: MQTT 127.0.0.1:1883, STOMP 127.0.0.1:61613)")
 	level := fs.String("log-level", envOr("HASHI_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error (env HASHI_LOG_LEVEL)")
 	jsonLog := fs.Bool("log-json", os.Getenv("HASHI_LOG_JSON") != "", "log as JSON lines (env HASHI_LOG_JSON)")
+	adminAddr := fs.String("admin", envOrSet("HASHI_ADMIN", "127.0.0.1:8161"), `admin HTTP listener (JSON API, console); "" turns it off (env HASHI_ADMIN)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,7 +48,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	srv, err := server.New(cfg, log)
+	srv, err := server.NewWithOptions(cfg, log, server.Options{AdminAddr: *adminAddr})
 	if err != nil {
 		log.Error("cannot start", "error", err)
 		return 1
@@ -155,6 +156,15 @@ func notifySystemd(state string) {
 	}
 	defer c.Close()
 	c.Write([]byte(state))
+}
+
+// envOrSet is like envOr but an empty value that is set counts (HASHI_ADMIN=
+// turns the listener off).
+func envOrSet(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok {
+		return v
+	}
+	return def
 }
 
 func envOr(k, def string) string {

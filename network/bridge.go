@@ -1,0 +1,384 @@
+package network
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
+)
+
+// State of a bridge.
+type State string
+
+const (
+	Connecting State = "connecting"
+	Up         State = "up"
+	BackingOff State = "backing off"
+	Stopped    State = "stopped"
+)
+
+// maxPending bounds the reliable messages a bridge keeps for its peer while
+// the link is down or its window is full; beyond it they are dropped and
+// counted.
+const maxPending = 100000
+
+// forward is one message on its way to the peer. Reliable forwards (QoS
+// 1/2, persistent, queue messages) carry a sequence number and wait for the
+// peer's acknowledgement; the others are sent and forgotten.
+type forward struct {
+	m    *broker.Message
+	seq  uint64
+	id   string
+	path []string // broker path including this broker
+	sync bool     // retained value replayed at link start
+
+	cons *broker.Consumer // queue forwards: acknowledge here once the peer has it
+	tag  uint64
+	sent time.Time
+}
+
+// Bridge is one network bridge: the demand its peer announced, the messages
+// on their way, and the current link (nil while disconnected). It outlives
+// links, so the peer's demand and its reliable messages survive an outage
+// for the demand grace period.
+type Bridge struct {
+	m         *Manager
+	b         *broker.Broker
+	log       hclog.Logger
+	name      string // connector name
+	key       string // unique: connector name, or name@remote for responders
+	duplex    bool   // this end both forwards and announces
+	responder bool   // created by an accepted duplex connection
+	rules     rules
+	grace     time.Duration
+
+	mu        sync.Mutex
+	link      *link
+	state     State
+	since     time.Time
+	lastErr   string
+	remote    peerInfo
+	addr      string
+	seq       uint64
+	inflight  map[uint64]*forward
+	pending   []*forward
+	demand    map[string]*remoteDemand
+	graceTmr  *time.Timer
+	rtt       time.Duration
+	watchStop func()
+	retStop   func()
+
+	out, in, dropped, denied atomic.Uint64
+	dedupe                   *dedupe
+}
+
+type peerInfo struct {
+	name, id string
+}
+
+func newBridge(m *Manager, name, key string, r rules, duplex, responder bool, grace time.Duration) *Bridge {
+	if grace <= 0 {
+		grace = 60 * time.Second
+	}
+	br := &Bridge{
+		m: m, b: m.b, name: name, key: key, rules: r, duplex: duplex, responder: responder, grace: grace,
+		state: Connecting, since: time.Now(),
+		inflight: make(map[uint64]*forward), demand: make(map[string]*remoteDemand),
+		dedupe: newDedupe(65536),
+	}
+	br.log = m.log.With("bridge", key)
+	return br
+}
+
+// forwards reports whether this end sends messages to the peer: the
+// initiator always, the responder of a duplex link too.
+func (br *Bridge) forwards() bool { return !br.responder || br.duplex }
+
+// announces reports whether this end tells the peer about its consumers: the
+// responder always, the initiator of a duplex link too.
+func (br *Bridge) announces() bool { return br.responder || br.duplex }
+
+func (br *Bridge) setState(s State, err string) {
+	br.mu.Lock()
+	changed := br.state != s
+	br.state, br.lastErr = s, err
+	if changed {
+		br.since = time.Now()
+	}
+	remote := br.remote.name
+	br.mu.Unlock()
+	if !changed {
+		return
+	}
+	args := []any{"state", string(s), "remote", remote}
+	if err != "" {
+		args = append(args, "error", err)
+	}
+	if s == Up {
+		br.log.Info("network bridge up", args...)
+	} else {
+		br.log.Warn("network bridge state", args...)
+	}
+}
+
+// Deliver implements broker.Subscriber for topic demand: a message matching
+// the peer's demand is forwarded unless it would loop or exceed messageTTL.
+// Retained publishes travel through the retained watcher instead.
+func (br *Bridge) Deliver(_ []*broker.Subscription, m *broker.Message) {
+	if m.Retain {
+		return
+	}
+	br.mu.Lock()
+	peer := br.remote.id
+	br.mu.Unlock()
+	if !br.rules.forwardable(m, peer) {
+		return
+	}
+	br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m)})
+}
+
+func (br *Bridge) pathOf(m *broker.Message) []string {
+	p := make([]string, 0, len(m.BrokerPath)+1)
+	return append(append(p, m.BrokerPath...), br.b.ID())
+}
+
+// reliable says whether a forward waits for the peer's acknowledgement.
+func reliable(f *forward) bool {
+	return f.cons != nil || f.sync || f.m.Retain || f.m.QoS > 0 || f.m.Persistent
+}
+
+// enqueue sends f now when the link is up and the window has room, else
+// keeps it (reliable ones, within maxPending) or drops it (counted).
+func (br *Bridge) enqueue(f *forward) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if !reliable(f) {
+		if br.link == nil || !br.link.ready {
+			br.dropped.Add(1)
+			return
+		}
+		br.out.Add(1)
+		br.link.sendForward(f)
+		return
+	}
+	if br.link != nil && br.link.ready && len(br.pending) == 0 && len(br.inflight) < br.rules.prefetch {
+		br.sendLocked(f)
+		return
+	}
+	// Queue forwards are bounded by the bridge consumer's prefetch; never
+	// call back into the queue here (its lock is held).
+	if f.cons == nil && len(br.pending) >= maxPending {
+		br.dropped.Add(1)
+		return
+	}
+	br.pending = append(br.pending, f)
+}
+
+// sendLocked puts a reliable forward in flight. br.mu must be held.
+func (br *Bridge) sendLocked(f *forward) {
+	if f.seq == 0 {
+		br.seq++
+		f.seq = br.seq
+	}
+	f.sent = time.Now()
+	br.inflight[f.seq] = f
+	br.out.Add(1)
+	br.link.sendForward(f)
+}
+
+// pump moves pending forwards into the window and returns the expired ones,
+// which the caller settles after unlocking (queue locks come before br.mu).
+// br.mu must be held.
+func (br *Bridge) pump() (expired []*forward) {
+	if br.link == nil || !br.link.ready {
+		return nil
+	}
+	i := 0
+	now := time.Now()
+	for ; i < len(br.pending) && len(br.inflight) < br.rules.prefetch; i++ {
+		f := br.pending[i]
+		if f.m.Expired(now) {
+			br.dropped.Add(1)
+			expired = append(expired, f)
+			continue
+		}
+		br.sendLocked(f)
+	}
+	n := copy(br.pending, br.pending[i:])
+	clear(br.pending[n:])
+	br.pending = br.pending[:n]
+	return expired
+}
+
+// settleExpired acknowledges expired queue forwards (an expired message is
+// consumed, as ActiveMQ's expiry does). Call without br.mu.
+func settleExpired(fs []*forward) {
+	for _, f := range fs {
+		if f.cons != nil {
+			f.cons.Ack(f.tag)
+		}
+	}
+}
+
+// acked handles the peer's acknowledgement of a reliable forward. denied
+// means the peer refused it (its authorization for the bridge user).
+func (br *Bridge) acked(seq uint64, denied string) {
+	br.mu.Lock()
+	f := br.inflight[seq]
+	delete(br.inflight, seq)
+	expired := br.pump()
+	br.mu.Unlock()
+	settleExpired(expired)
+	if f == nil {
+		return
+	}
+	if denied != "" {
+		br.denied.Add(1)
+		br.m.warnOnce(br.key+"|denied|"+f.m.Dest.String(), "peer refused a forwarded message; this destination is skipped",
+			"bridge", br.key, "destination", f.m.Dest.String(), "reason", denied)
+		br.dropDemandFor(f.m.Dest)
+	}
+	if f.cons != nil {
+		if denied != "" {
+			f.cons.Nack(f.tag)
+		} else {
+			f.cons.Ack(f.tag)
+		}
+	}
+}
+
+// linkDown is called when the link ends: reliable topic forwards in flight go
+// back to the front of the pending list (they are resent, the peer drops
+// duplicates by message id); queue demand ends at once, returning its
+// messages to their queues; topic demand is held for the grace period.
+func (br *Bridge) linkDown(l *link) {
+	br.mu.Lock()
+	if br.link != l {
+		br.mu.Unlock()
+		return
+	}
+	br.link = nil
+	var back []*forward
+	for _, f := range br.inflight {
+		if f.cons == nil {
+			back = append(back, f)
+		}
+	}
+	clear(br.inflight)
+	sortBySeq(back)
+	kept := back
+	for _, f := range br.pending {
+		if f.cons == nil {
+			kept = append(kept, f)
+		}
+	}
+	br.pending = kept
+	var queues []*broker.Consumer
+	for k, rd := range br.demand {
+		if rd.cons != nil {
+			queues = append(queues, rd.cons)
+			delete(br.demand, k)
+		}
+	}
+	if br.watchStop != nil {
+		br.watchStop()
+		br.watchStop = nil
+	}
+	if br.retStop != nil {
+		br.retStop()
+		br.retStop = nil
+	}
+	if len(br.demand) > 0 {
+		br.graceTmr = time.AfterFunc(br.grace, br.graceExpired)
+	}
+	br.mu.Unlock()
+	for _, c := range queues {
+		br.b.StopConsume(c)
+	}
+}
+
+// graceExpired drops the peer's demand and what waited for it when the link
+// did not come back in time.
+func (br *Bridge) graceExpired() {
+	br.mu.Lock()
+	if br.link != nil {
+		br.mu.Unlock()
+		return
+	}
+	subs := br.clearDemandLocked()
+	n := len(br.pending)
+	br.pending = nil
+	br.dropped.Add(uint64(n))
+	br.mu.Unlock()
+	for _, s := range subs {
+		br.b.Unsubscribe(s)
+	}
+	if n > 0 || len(subs) > 0 {
+		br.log.Warn("peer demand expired after the grace period; dropped what waited for it", "demand", len(subs), "messages", n, "grace", br.grace)
+	}
+}
+
+func sortBySeq(fs []*forward) {
+	for i := 1; i < len(fs); i++ {
+		for j := i; j > 0 && fs[j].seq < fs[j-1].seq; j-- {
+			fs[j], fs[j-1] = fs[j-1], fs[j]
+		}
+	}
+}
+
+// Info is what the admin API shows about a bridge.
+type Info struct {
+	Name            string        `json:"name"`
+	Connector       string        `json:"connector"`
+	RemoteBroker    string        `json:"remoteBroker"`
+	RemoteBrokerID  string        `json:"remoteBrokerId"`
+	RemoteAddress   string        `json:"remoteAddress"`
+	CreatedByDuplex bool          `json:"createdByDuplex"`
+	Duplex          bool          `json:"duplex"`
+	State           State         `json:"state"`
+	Since           time.Time     `json:"since"`
+	Forwarded       uint64        `json:"messagesForwarded"`
+	Received        uint64        `json:"messagesReceived"`
+	Dropped         uint64        `json:"messagesDropped"`
+	Denied          uint64        `json:"messagesDenied"`
+	Pending         int           `json:"pending"`
+	Inflight        int           `json:"inflight"`
+	Demand          int           `json:"remoteDemand"`
+	RTT             time.Duration `json:"rttNanos"`
+	RTTText         string        `json:"rtt"`
+	LastError       string        `json:"lastError,omitempty"`
+}
+
+// Info returns the bridge's current figures.
+func (br *Bridge) Info() Info {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	in := Info{
+		Name: br.key, Connector: br.name, RemoteBroker: br.remote.name, RemoteBrokerID: br.remote.id,
+		RemoteAddress: br.addr, CreatedByDuplex: br.responder, Duplex: br.duplex, State: br.state,
+		Since: br.since, Forwarded: br.out.Load(), Received: br.in.Load(), Dropped: br.dropped.Load(),
+		Denied: br.denied.Load(), Pending: len(br.pending), Inflight: len(br.inflight), Demand: len(br.demand),
+		RTT: br.rtt, LastError: br.lastErr,
+	}
+	if br.rtt > 0 {
+		in.RTTText = br.rtt.Round(10 * time.Microsecond).String()
+	}
+	return in
+}
+
+var _ broker.Subscriber = (*Bridge)(nil)
+
+// queueSide adapts a bridge to broker.QueueSubscriber for one queue demand.
+type queueSide struct{ br *Bridge }
+
+func (q queueSide) DeliverQueue(c *broker.Consumer, d broker.Delivery) {
+	m := d.Msg
+	q.br.enqueue(&forward{m: m, id: q.br.b.MessageID(m), path: q.br.pathOf(m), cons: c, tag: d.Tag})
+}
+
+// destKey renders a demand key.
+func destKey(d dest.Destination) string { return d.String() }

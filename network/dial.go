@@ -1,0 +1,283 @@
+package network
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/hashi-broker/hashi/authz"
+	wire "github.com/hashi-broker/hashi/broker/stomp/frame"
+	"github.com/hashi-broker/hashi/broker/tlsconf"
+	"github.com/hashi-broker/hashi/config"
+)
+
+// dialTimeout bounds one TCP (+TLS) connect and the STOMP handshake.
+const dialTimeout = 5 * time.Second
+
+// errFatal marks a failure that retrying cannot fix.
+type errFatal struct{ error }
+
+// dialer keeps one initiated bridge connected: it tries the plan's URIs in
+// order (masterslave: whichever of the pair accepts), runs the link, and
+// reconnects with ActiveMQ's backoff, probing the remote cheaply meanwhile.
+type dialer struct {
+	m    *Manager
+	nc   config.NetworkConnector
+	plan []string
+	br   *Bridge
+}
+
+func (d *dialer) run(ctx context.Context) {
+	bo := newBackoff(d.nc.Reconnect)
+	for ctx.Err() == nil {
+		d.br.setState(Connecting, "")
+		l, err := d.connect(ctx)
+		var (
+			wait time.Duration
+			ok   bool
+		)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var fatal errFatal
+			if errors.As(err, &fatal) {
+				d.br.setState(Stopped, err.Error())
+				d.m.log.Error("network bridge stopped", "bridge", d.br.key, "error", err)
+				return
+			}
+			d.br.setState(BackingOff, err.Error())
+			wait, ok = bo.failed()
+		} else {
+			start := time.Now()
+			runErr := l.run()
+			if ctx.Err() != nil {
+				d.br.setState(Stopped, "broker shutting down")
+				return
+			}
+			d.br.setState(BackingOff, "link lost: "+errString(runErr))
+			wait, ok = bo.ended(time.Since(start))
+		}
+		if !ok {
+			d.br.setState(Stopped, fmt.Sprintf("Reconnect attempts exceeded (maxReconnectAttempts=%d)", d.nc.Reconnect.MaxAttempts))
+			return
+		}
+		d.sleep(ctx, wait, bo.probeEvery())
+	}
+}
+
+// sleep waits out the backoff, but returns early once a bare TCP connect to
+// one of the plan's addresses succeeds.
+func (d *dialer) sleep(ctx context.Context, wait, probe time.Duration) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(probe)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
+			for _, u := range d.plan {
+				if _, host, _, err := parsePeer(u); err == nil {
+					c, err := net.DialTimeout("tcp", host, probe)
+					if err == nil {
+						c.Close()
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// parsePeer splits "ssl://host:port?opts" into whether it needs TLS and the
+// address.
+func parsePeer(u string) (tlsOn bool, addr, host string, err error) {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return false, "", "", err
+	}
+	switch strings.ToLower(pu.Scheme) {
+	case "ssl", "nio+ssl", "auto+ssl", "auto+nio+ssl", "stomp+ssl", "stomp+nio+ssl":
+		tlsOn = true
+	}
+	return tlsOn, pu.Host, pu.Hostname(), nil
+}
+
+// connect tries the plan's URIs in order and returns an established link.
+func (d *dialer) connect(ctx context.Context) (*link, error) {
+	var errs []string
+	for _, u := range d.plan {
+		l, err := d.connectOne(ctx, u)
+		if err == nil {
+			return l, nil
+		}
+		var fatal errFatal
+		if errors.As(err, &fatal) {
+			return nil, err
+		}
+		errs = append(errs, u+": "+err.Error())
+	}
+	return nil, errors.New("Could not connect to remote URI: " + strings.Join(errs, "; "))
+}
+
+func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
+	tlsOn, addr, host, err := parsePeer(u)
+	if err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	var nd net.Dialer
+	nc, err := nd.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if tlsOn {
+		cfg := d.m.sslContext()
+		tcfg, err := tlsconf.Client(cfg, host)
+		if err != nil {
+			nc.Close()
+			return nil, errFatal{fmt.Errorf("TLS material for the bridge: %w", err)}
+		}
+		tc := tls.Client(nc, tcfg)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			nc.Close()
+			return nil, errors.New(describeTLSError(err))
+		}
+		nc = tc
+	}
+	nc.SetDeadline(time.Now().Add(dialTimeout))
+	user, pass, err := d.credentials()
+	if err != nil {
+		nc.Close()
+		return nil, errFatal{err}
+	}
+	c := frame.New(frame.CONNECT,
+		frame.AcceptVersion, "1.2", frame.Host, host, frame.HeartBeat, hbHeader(),
+		hBridge, ProtocolVersion, hBroker, d.m.b.Name(), hBrokerID, d.m.b.ID(), hConnector, d.nc.Name,
+		hDuplex, strconv.FormatBool(d.nc.Duplex),
+		hMsgTTL, strconv.Itoa(d.nc.MessageTTL), hConsTTL, strconv.Itoa(d.nc.ConsumerTTL),
+		hConduit, strconv.FormatBool(d.nc.ConduitSubscriptions), hPrefetch, strconv.Itoa(d.br.rules.prefetch),
+		hDecPrio, strconv.FormatBool(d.nc.DecreaseNetworkConsumerPriority),
+		hTemps, strconv.FormatBool(d.nc.BridgeTempDestinations), hStatic, strconv.FormatBool(d.nc.StaticBridge),
+		hExcluded, qualifiedList(d.br.rules.excluded), hDynamic, qualifiedList(d.br.rules.dynamic),
+		hStaticInc, qualifiedList(d.br.rules.static), hGrace, strconv.FormatInt(d.br.grace.Milliseconds(), 10))
+	if user != "" {
+		c.Header.Add(frame.Login, user)
+		c.Header.Add(frame.Passcode, pass)
+	}
+	if _, err := nc.Write(wire.Append(nil, c, "1.2")); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	r := wire.NewReader(nc, 64*1024)
+	r.Version = "1.2"
+	var f *frame.Frame
+	for f == nil && err == nil {
+		f, err = r.Read()
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("no CONNECTED from %s: %w", addr, err)
+	}
+	if f.Command == frame.ERROR {
+		nc.Close()
+		return nil, fmt.Errorf("%s refused the bridge: %s", addr, f.Header.Get(frame.Message))
+	}
+	if f.Command != frame.CONNECTED || f.Header.Get(hBridge) == "" {
+		nc.Close()
+		return nil, fmt.Errorf("%s is not a Hashi broker (answered %s without %s)", addr, f.Command, hBridge)
+	}
+	peer := peerInfo{name: f.Header.Get(hBroker), id: f.Header.Get(hBrokerID)}
+	if peer.id == d.m.b.ID() {
+		nc.Close()
+		return nil, errFatal{fmt.Errorf("networkConnector %q points at this broker itself (%s); not bridging", d.nc.Name, u)}
+	}
+	if peer.name == d.m.b.Name() {
+		d.m.warnOnce("samename|"+peer.id, "two brokers share a brokerName; give each a unique one", "name", peer.name, "remote", addr)
+	}
+	if d.nc.Duplex {
+		d.m.mu.Lock()
+		loser, weLose := d.m.duplexConflict(peer.id, true)
+		d.m.mu.Unlock()
+		if weLose {
+			nc.Write(wire.Append(nil, frame.New(frame.DISCONNECT), "1.2"))
+			nc.Close()
+			return nil, fmt.Errorf("%s already has a duplex bridge to this broker that it initiated; configure duplex on one side only", peer.name)
+		}
+		if loser != nil {
+			loser.closeLink("superseded by " + d.br.key)
+		}
+	}
+	sub := frame.New(frame.SUBSCRIBE, frame.Id, controlSub, frame.Destination, controlDest, frame.Ack, "client-individual")
+	if _, err := nc.Write(wire.Append(nil, sub, "1.2")); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	nc.SetDeadline(time.Time{})
+	l := newLink(d.br, nc, r, true, peer)
+	return l, nil
+}
+
+// credentials are remoteUserName/remotePassword, else userName/password; an
+// absent password is the local user of the same name's (Amazon MQ's
+// convention: the same user exists on both brokers).
+func (d *dialer) credentials() (string, string, error) {
+	user, pass := d.nc.RemoteUserName, d.nc.RemotePassword
+	if user == "" {
+		user, pass = d.nc.UserName, d.nc.Password
+	}
+	if user == "" || pass != "" {
+		return user, pass, nil
+	}
+	a := d.m.b.Config().Broker.Authentication
+	if a != nil {
+		for _, u := range a.Users {
+			if u.Name != user {
+				continue
+			}
+			if authz.IsHashed(u.Password) {
+				return "", "", fmt.Errorf("networkConnector %q: the local password of %q is hashed, so it cannot log in to the remote; set password on the networkConnector", d.nc.Name, user)
+			}
+			return user, u.Password, nil
+		}
+	}
+	return "", "", fmt.Errorf("networkConnector %q: userName %q has no password and no local user of that name", d.nc.Name, user)
+}
+
+func (m *Manager) sslContext() *config.SSLContext { return m.b.Config().Broker.SSLContext }
+
+// describeTLSError names the remote certificate's subject and why it was
+// refused.
+func describeTLSError(err error) string {
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) && ua.Cert != nil {
+		return fmt.Sprintf("remote certificate refused: subject %q issued by %q is not signed by a trusted CA (trustStore)", ua.Cert.Subject, ua.Cert.Issuer)
+	}
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &ci) && ci.Cert != nil {
+		return fmt.Sprintf("remote certificate refused: subject %q: %s", ci.Cert.Subject, ci.Error())
+	}
+	var he x509.HostnameError
+	if errors.As(err, &he) && he.Certificate != nil {
+		return fmt.Sprintf("remote certificate refused: subject %q is not valid for %s", he.Certificate.Subject, he.Host)
+	}
+	var ve *tls.CertificateVerificationError
+	if errors.As(err, &ve) && len(ve.UnverifiedCertificates) > 0 {
+		return fmt.Sprintf("remote certificate refused: subject %q: %v", ve.UnverifiedCertificates[0].Subject, ve.Err)
+	}
+	return "TLS handshake failed: " + err.Error()
+}

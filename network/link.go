@@ -1,0 +1,456 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-stomp/stomp/v3/frame"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/hashi-broker/hashi/authz"
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
+	wire "github.com/hashi-broker/hashi/broker/stomp/frame"
+)
+
+// Link timing.
+var (
+	heartBeat    = 2 * time.Second // both ways; a silent peer is gone after 3 of them
+	pingInterval = 2 * time.Second // round-trip probes
+)
+
+// link is one live connection of a bridge. The initiator writes client
+// frames (SEND, ACK), the responder server frames (MESSAGE, RECEIPT); the
+// engine above them is the same on both ends.
+type link struct {
+	br        *Bridge
+	nc        net.Conn
+	r         *wire.Reader
+	out       *fq
+	log       hclog.Logger
+	initiator bool
+	ident     authz.Identity // responder: the bridge user, for the peer's writes
+	peer      peerInfo
+	ready     bool // set under br.mu once the link carries messages
+
+	pingSeq   atomic.Uint64
+	pings     sync.Map // "p<n>" -> time sent
+	done      chan struct{}
+	closeOnce sync.Once
+	reason    string
+}
+
+func newLink(br *Bridge, nc net.Conn, r *wire.Reader, initiator bool, peer peerInfo) *link {
+	return &link{
+		br: br, nc: nc, r: r, out: newFQ(), initiator: initiator, peer: peer,
+		log: br.log.With("remote", peer.name, "addr", nc.RemoteAddr().String()), done: make(chan struct{}),
+	}
+}
+
+// run carries the link until it breaks; it returns the reason.
+func (l *link) run() error {
+	br := l.br
+	writerDone := make(chan struct{})
+	go func() { l.writeLoop(); close(writerDone) }()
+	go l.pingLoop()
+
+	br.mu.Lock()
+	if br.graceTmr != nil {
+		br.graceTmr.Stop()
+		br.graceTmr = nil
+	}
+	br.link = l
+	br.remote = l.peer
+	br.addr = l.nc.RemoteAddr().String()
+	br.mu.Unlock()
+	br.setState(Up, "")
+
+	if br.announces() {
+		l.startAnnouncing()
+	}
+	if br.forwards() {
+		l.startRetained()
+		br.staticDemand()
+	}
+	// Resend what was in flight or waiting, then carry new traffic.
+	br.mu.Lock()
+	l.ready = true
+	expired := br.pump()
+	br.mu.Unlock()
+	settleExpired(expired)
+
+	err := l.readLoop()
+	l.close(errString(err))
+	<-writerDone
+	br.linkDown(l)
+	return err
+}
+
+func errString(err error) string {
+	switch {
+	case err == nil:
+		return "closed"
+	case errors.Is(err, io.EOF):
+		return "connection closed by peer"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "no heart-beat from peer"
+	}
+	return err.Error()
+}
+
+func (l *link) close(reason string) {
+	l.closeOnce.Do(func() {
+		l.reason = reason
+		close(l.done)
+		l.out.close()
+		l.nc.SetReadDeadline(time.Now())
+		go func() {
+			time.Sleep(2 * time.Second)
+			l.nc.Close()
+		}()
+	})
+}
+
+func (l *link) readLoop() error {
+	for {
+		l.nc.SetReadDeadline(time.Now().Add(3 * heartBeat))
+		f, err := l.r.Read()
+		if err != nil {
+			return err
+		}
+		if f == nil {
+			continue
+		}
+		if err := l.handle(f); err != nil {
+			return err
+		}
+	}
+}
+
+// handle dispatches one frame from the peer.
+func (l *link) handle(f *frame.Frame) error {
+	switch f.Command {
+	case frame.SEND, frame.MESSAGE:
+		switch f.Header.Get(frame.Destination) {
+		case demandDest:
+			return l.onDemand(f)
+		case pingDest:
+			l.onPing(f)
+			return nil
+		}
+		return l.onMessage(f)
+	case frame.RECEIPT:
+		id := f.Header.Get(frame.ReceiptId)
+		l.onAck(id, f.Header.Get(hDenied))
+		return nil
+	case frame.ACK, frame.NACK:
+		l.onAck(f.Header.Get(frame.Id), f.Header.Get(hDenied))
+		return nil
+	case frame.DISCONNECT:
+		return io.EOF
+	case frame.ERROR:
+		return errors.New("peer sent ERROR: " + f.Header.Get(frame.Message))
+	case frame.SUBSCRIBE, frame.UNSUBSCRIBE:
+		return nil // the initiator's control subscription
+	}
+	return errors.New("unexpected " + f.Command + " on a bridge")
+}
+
+// onAck settles a reliable forward or a ping.
+func (l *link) onAck(id, denied string) {
+	if strings.HasPrefix(id, "p") {
+		if t, ok := l.pings.LoadAndDelete(id); ok {
+			rtt := time.Since(t.(time.Time))
+			l.br.mu.Lock()
+			l.br.rtt = rtt
+			l.br.mu.Unlock()
+		}
+		return
+	}
+	seq, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return
+	}
+	l.br.acked(seq, denied)
+}
+
+// onMessage publishes a forwarded message locally and acknowledges it.
+func (l *link) onMessage(f *frame.Frame) error {
+	br := l.br
+	seq := f.Header.Get(hSeq)
+	m, err := decodeMessage(f)
+	if err != nil {
+		l.log.Warn("dropping forwarded message with a bad destination", "error", err)
+		l.ack(seq, "bad destination")
+		return nil
+	}
+	br.in.Add(1)
+	if seq != "" && br.dedupe.seen(m.Props.MessageID) {
+		l.ack(seq, "") // a resend after a broken link: delivered already
+		return nil
+	}
+	if contains(m.BrokerPath, br.b.ID()) {
+		l.ack(seq, "") // would loop back here
+		return nil
+	}
+	if !l.initiator && br.b.AuthzEnabled() && !br.b.Allowed(l.ident, authz.Write, m.Dest) {
+		br.b.Denied("bridge", l.ident, br.key, authz.Write, m.Dest)
+		l.ack(seq, authz.Denial(l.ident, authz.Write, m.Dest).Error())
+		return nil
+	}
+	m.Origin = broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
+	if f.Header.Get(hSync) == "true" {
+		br.b.StoreRetained(m)
+		l.ack(seq, "")
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(br.b.Context(), 30*time.Second)
+	err = br.b.Send(ctx, m)
+	cancel()
+	if err != nil {
+		l.log.Warn("cannot accept forwarded message", "destination", m.Dest.String(), "error", err)
+		l.ack(seq, err.Error())
+		return nil
+	}
+	l.ack(seq, "")
+	return nil
+}
+
+// ack acknowledges a reliable message from the peer: RECEIPT from the
+// responder, ACK from the initiator.
+func (l *link) ack(seq, denied string) {
+	if seq == "" {
+		return
+	}
+	var f *frame.Frame
+	if l.initiator {
+		f = frame.New(frame.ACK, frame.Id, seq)
+	} else {
+		f = frame.New(frame.RECEIPT, frame.ReceiptId, seq)
+	}
+	if denied != "" {
+		f.Header.Add(hDenied, denied)
+	}
+	l.push(f)
+}
+
+// onDemand applies a demand announcement from the peer.
+func (l *link) onDemand(f *frame.Frame) error {
+	br := l.br
+	switch f.Header.Get(hOp) {
+	case "sync":
+		br.syncBegin()
+	case "synced":
+		br.syncEnd()
+	case "add", "remove":
+		d, err := dest.Parse(f.Header.Get(hDest), dest.Topic)
+		if err != nil {
+			l.log.Warn("bad demand announcement", "dest", f.Header.Get(hDest))
+			return nil
+		}
+		if f.Header.Get(hOp) == "add" {
+			br.demandAdd(f.Header.Get(hDID), d, splitPath(f.Header.Get(hPath)))
+		} else {
+			br.demandRemove(f.Header.Get(hDID), d)
+		}
+	}
+	return nil
+}
+
+// onPing answers the peer's round-trip probe.
+func (l *link) onPing(f *frame.Frame) {
+	if l.initiator {
+		l.push(frame.New(frame.ACK, frame.Id, f.Header.Get(hSeq)))
+	} else {
+		l.push(frame.New(frame.RECEIPT, frame.ReceiptId, f.Header.Get(frame.Receipt)))
+	}
+}
+
+func (l *link) pingLoop() {
+	t := time.NewTicker(pingInterval)
+	defer t.Stop()
+	for {
+		id := "p" + strconv.FormatUint(l.pingSeq.Add(1), 10)
+		l.pings.Store(id, time.Now())
+		l.push(l.frameTo(pingDest, id))
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+		}
+		// forget unanswered probes
+		l.pings.Range(func(k, v any) bool {
+			if time.Since(v.(time.Time)) > 10*pingInterval {
+				l.pings.Delete(k)
+			}
+			return true
+		})
+	}
+}
+
+// frameTo builds a SEND (initiator) or MESSAGE (responder) to a control
+// destination; ackID is the receipt / ack id the peer should answer with.
+func (l *link) frameTo(destination, ackID string) *frame.Frame {
+	if l.initiator {
+		f := frame.New(frame.SEND, frame.Destination, destination)
+		if ackID != "" {
+			f.Header.Add(frame.Receipt, ackID)
+		}
+		return f
+	}
+	f := frame.New(frame.MESSAGE, frame.Destination, destination, frame.Subscription, controlSub,
+		frame.MessageId, "c")
+	if ackID != "" {
+		f.Header.Add(frame.Ack, ackID)
+		f.Header.Add(hSeq, ackID)
+	}
+	return f
+}
+
+func (l *link) push(f *frame.Frame) {
+	l.out.push(outFrame{raw: wire.Append(nil, f, "1.2")})
+}
+
+// sendForward queues a message for the writer.
+func (l *link) sendForward(f *forward) { l.out.push(outFrame{fwd: f}) }
+
+// encodeForward appends the frame carrying a forwarded message.
+func (l *link) encodeForward(buf []byte, fw *forward) []byte {
+	var f *frame.Frame
+	ackID := ""
+	if fw.seq != 0 {
+		ackID = strconv.FormatUint(fw.seq, 10)
+	}
+	if l.initiator {
+		f = frame.New(frame.SEND)
+		if ackID != "" {
+			f.Header.Add(frame.Receipt, ackID)
+		}
+	} else {
+		f = frame.New(frame.MESSAGE, frame.Subscription, controlSub)
+		if ackID != "" {
+			f.Header.Add(frame.Ack, ackID)
+		}
+	}
+	if ackID != "" {
+		f.Header.Add(hSeq, ackID)
+	}
+	if fw.sync {
+		f.Header.Add(hSync, "true")
+	}
+	encodeMessage(f, fw.m, fw.id, fw.path)
+	return wire.Append(buf, f, "1.2")
+}
+
+func (l *link) writeLoop() {
+	var batch []outFrame
+	buf := make([]byte, 0, 64*1024)
+	for {
+		items, ok := l.out.take(batch, heartBeat)
+		if !ok {
+			return
+		}
+		if items == nil {
+			items = nil
+			buf = wire.AppendHeartBeat(buf[:0])
+		}
+		for _, it := range items {
+			if it.raw != nil {
+				buf = append(buf, it.raw...)
+			} else {
+				buf = l.encodeForward(buf, it.fwd)
+			}
+			if len(buf) >= 64*1024 {
+				if !l.write(buf) {
+					return
+				}
+				buf = buf[:0]
+			}
+		}
+		if len(buf) > 0 && !l.write(buf) {
+			return
+		}
+		buf = buf[:0]
+		clear(items)
+		batch = items[:0]
+	}
+}
+
+func (l *link) write(b []byte) bool {
+	l.nc.SetWriteDeadline(time.Now().Add(3 * heartBeat))
+	if _, err := l.nc.Write(b); err != nil {
+		l.close("write failed: " + err.Error())
+		l.nc.Close()
+		return false
+	}
+	return true
+}
+
+// startAnnouncing tells the peer about local consumers: the full list now,
+// then every change.
+func (l *link) startAnnouncing() {
+	br := l.br
+	snapshot, stop := br.b.WatchDemand(func(ev broker.DemandEvent) {
+		if br.announceable(ev.Demand, l.peer.id) {
+			l.announce(ev.Add, ev.Demand)
+		}
+	})
+	br.mu.Lock()
+	br.watchStop = stop
+	br.mu.Unlock()
+	// The watcher's events come after this snapshot; the sync markers frame
+	// it so the peer drops demand that vanished during an outage.
+	l.push(l.demandFrame("sync"))
+	for _, d := range snapshot {
+		if br.announceable(d, l.peer.id) {
+			l.announce(true, d)
+		}
+	}
+	l.push(l.demandFrame("synced"))
+}
+
+func (l *link) demandFrame(op string) *frame.Frame {
+	f := l.frameTo(demandDest, "")
+	f.Header.Add(hOp, op)
+	return f
+}
+
+func (l *link) announce(add bool, d broker.Demand) {
+	op := "remove"
+	if add {
+		op = "add"
+	}
+	f := l.demandFrame(op)
+	f.Header.Add(hDest, d.Dest.String())
+	f.Header.Add(hDID, strconv.FormatUint(d.ID, 10))
+	f.Header.Add(hPath, joinPath(d.BrokerPath))
+	l.push(f)
+}
+
+// startRetained keeps retained values network-wide: the current ones go to
+// the peer now (stored there, not delivered), later retained publishes as
+// they happen, whatever the peer's demand.
+func (l *link) startRetained() {
+	br := l.br
+	stop := br.b.WatchRetained(func(m *broker.Message) {
+		if br.rules.permitted(m.Dest) && br.rules.forwardable(m, l.peer.id) {
+			br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m)})
+		}
+	})
+	br.mu.Lock()
+	br.retStop = stop
+	br.mu.Unlock()
+	for _, m := range br.b.AllRetained() {
+		if br.rules.permitted(m.Dest) && br.rules.forwardable(m, l.peer.id) {
+			br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m), sync: true})
+		}
+	}
+}

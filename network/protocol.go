@@ -1,0 +1,170 @@
+package network
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
+)
+
+// The wire contract of a Hashi bridge (docs/network-protocol.md explains it
+// in full). A bridge is a STOMP 1.2 connection to the remote broker's STOMP
+// or auto-detecting listener. The initiator sends client frames (SEND, ACK,
+// SUBSCRIBE); the responder answers with server frames (MESSAGE, RECEIPT).
+// Both ends run the same engine: each announces its consumer demand and
+// forwards messages that match the other's demand.
+const (
+	ProtocolVersion = "1"
+
+	// CONNECT / CONNECTED headers.
+	hBridge    = "hashi-bridge"    // protocol version; marks a bridge CONNECT
+	hBroker    = "hashi-broker"    // brokerName
+	hBrokerID  = "hashi-broker-id" // unique broker id (loop detection)
+	hConnector = "hashi-connector" // networkConnector name
+	hDuplex    = "hashi-duplex"
+	hMsgTTL    = "hashi-message-ttl"
+	hConsTTL   = "hashi-consumer-ttl"
+	hConduit   = "hashi-conduit"
+	hPrefetch  = "hashi-prefetch"
+	hDecPrio   = "hashi-decrease-priority"
+	hTemps     = "hashi-bridge-temps"
+	hStatic    = "hashi-static-bridge"
+	hExcluded  = "hashi-excluded"
+	hDynamic   = "hashi-dynamic-include"
+	hStaticInc = "hashi-static-include"
+	hGrace     = "hashi-demand-grace"
+	hReplay    = "hashi-replay"
+
+	// Control channel.
+	controlSub  = "hashi.control"                // the initiator's subscription id for responder frames
+	controlDest = "/topic/hashi.bridge.control"  // what it subscribes to
+	demandDest  = "/topic/hashi.bridge.demand"   // demand announcements
+	pingDest    = "/topic/hashi.bridge.ping"     // round-trip probes
+	retainDest  = "/topic/hashi.bridge.retained" // (unused: retained sync rides on normal messages)
+
+	// Demand headers.
+	hOp   = "hashi-op"   // add | remove | sync (a full list follows) | synced
+	hDest = "hashi-dest" // qualified destination, e.g. topic://devices.>
+	hDID  = "hashi-demand-id"
+	hPath = "hashi-path" // comma-separated broker ids
+
+	// Message headers.
+	hSeq      = "hashi-seq"      // reliable messages: sender's sequence, acknowledged by RECEIPT/ACK
+	hQoS      = "hashi-qos"      // MQTT QoS as published
+	hRetain   = "hashi-retain"   // retained publish
+	hSync     = "hashi-sync"     // retained value replayed on link start: store, do not deliver
+	hUTF8     = "hashi-utf8"     // MQTT payload format indicator
+	hReplyTo  = "hashi-reply-to" // qualified reply destination
+	hUser     = "hashi-u-"       // prefix of user properties / custom headers
+	hDenied   = "hashi-denied"   // on RECEIPT/ACK: refused by the receiver's authorization
+	hPingTime = "hashi-ping"
+)
+
+// path header values.
+func joinPath(p []string) string { return strings.Join(p, ",") }
+
+func splitPath(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func contains(path []string, id string) bool {
+	for _, p := range path {
+		if p == id {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeMessage fills f's headers and body from m for the link. path is the
+// message's broker path including the sending broker.
+func encodeMessage(f *frame.Frame, m *broker.Message, id string, path []string) {
+	h := f.Header
+	h.Add(frame.Destination, m.Dest.STOMP())
+	h.Add(frame.MessageId, id)
+	h.Add(hPath, joinPath(path))
+	if m.Persistent {
+		h.Add("persistent", "true")
+	}
+	if m.QoS > 0 {
+		h.Add(hQoS, strconv.Itoa(int(m.QoS)))
+	}
+	if m.Retain {
+		h.Add(hRetain, "true")
+	}
+	h.Add("priority", strconv.Itoa(int(m.Priority)))
+	h.Add("timestamp", strconv.FormatInt(m.Timestamp, 10))
+	if m.Expiry != 0 {
+		h.Add("expires", strconv.FormatInt(m.Expiry, 10))
+	}
+	if p := m.Props; p != nil {
+		if p.ContentType != "" {
+			h.Add(frame.ContentType, p.ContentType)
+		}
+		if p.CorrelationData != nil {
+			h.Add("correlation-id", string(p.CorrelationData))
+		}
+		if p.ReplyTo.Name != "" {
+			h.Add(hReplyTo, p.ReplyTo.String())
+		}
+		if p.PayloadUTF8 {
+			h.Add(hUTF8, "true")
+		}
+		for _, kv := range p.User {
+			h.Add(hUser+kv.Key, kv.Value)
+		}
+	}
+	h.Add(frame.ContentLength, strconv.Itoa(len(m.Payload)))
+	f.Body = m.Payload
+}
+
+// decodeMessage builds a broker message from a forwarded frame.
+func decodeMessage(f *frame.Frame) (*broker.Message, error) {
+	d, err := dest.FromSTOMP(f.Header.Get(frame.Destination))
+	if err != nil {
+		return nil, err
+	}
+	m := &broker.Message{
+		Dest:       d,
+		Payload:    f.Body,
+		Persistent: f.Header.Get("persistent") == "true",
+		Retain:     f.Header.Get(hRetain) == "true",
+		BrokerPath: splitPath(f.Header.Get(hPath)),
+		Priority:   4,
+	}
+	if q, err := strconv.Atoi(f.Header.Get(hQoS)); err == nil && q >= 0 && q <= 2 {
+		m.QoS = byte(q)
+	}
+	if p, err := strconv.Atoi(f.Header.Get("priority")); err == nil && p >= 0 && p <= 9 {
+		m.Priority = uint8(p)
+	}
+	m.Timestamp, _ = strconv.ParseInt(f.Header.Get("timestamp"), 10, 64)
+	m.Expiry, _ = strconv.ParseInt(f.Header.Get("expires"), 10, 64)
+	props := &broker.Props{
+		ContentType: f.Header.Get(frame.ContentType),
+		MessageID:   f.Header.Get(frame.MessageId),
+		PayloadUTF8: f.Header.Get(hUTF8) == "true",
+	}
+	if v, ok := f.Header.Contains("correlation-id"); ok {
+		props.CorrelationData = []byte(v)
+	}
+	if v := f.Header.Get(hReplyTo); v != "" {
+		if rt, err := dest.Parse(v, dest.Topic); err == nil {
+			props.ReplyTo = rt
+		}
+	}
+	for i := 0; i < f.Header.Len(); i++ {
+		k, v := f.Header.GetAt(i)
+		if u, ok := strings.CutPrefix(k, hUser); ok {
+			props.User = append(props.User, broker.KV{Key: u, Value: v})
+		}
+	}
+	m.Props = props
+	return m, nil
+}
