@@ -64,7 +64,8 @@ type proc struct {
 
 // startBroker writes configXML (if not empty) into a fresh directory and
 // starts `hashi broker` there with JSON logs. Connectors should use port 0;
-// their bound addresses are read from the log.
+// their bound addresses are read from the log. The admin listener is off
+// unless args include --admin (use 127.0.0.1:0; proc.addr("admin")).
 func startBroker(t testing.TB, configXML string, args ...string) *proc {
 	t.Helper()
 	dir := t.TempDir()
@@ -117,8 +118,11 @@ func (p *proc) readLog(r io.Reader) {
 		p.raw.WriteByte('\n')
 		if json.Unmarshal(line, &m) == nil {
 			p.lines = append(p.lines, m)
-			if m["@message"] == "transport connector started" {
+			switch m["@message"] {
+			case "transport connector started":
 				p.addrs[fmt.Sprint(m["name"])] = fmt.Sprint(m["addr"])
+			case "admin listener started":
+				p.addrs["admin"] = fmt.Sprint(m["addr"])
 			}
 		}
 		p.mu.Unlock()
