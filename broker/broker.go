@@ -36,6 +36,7 @@ type Broker struct {
 	audit  auditLog
 	tags   atomic.Uint64 // queue delivery tags
 	demand demandWatchers
+	rates  rates
 	id     string // brokerName plus a per-process random part: unique in a network
 
 	seq     atomic.Uint64
@@ -76,6 +77,7 @@ func New(cfg *config.Config, log hclog.Logger) (*Broker, error) {
 			b.CreateQueue(r.Dest)
 		}
 	}
+	b.Go(b.housekeeping)
 	if period := cfg.Broker.SchedulePeriodForDestinationPurge; period > 0 {
 		b.Go(func(ctx context.Context) { b.purgeLoop(ctx, period) })
 	}

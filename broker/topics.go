@@ -22,6 +22,8 @@ type topicSpace struct {
 	retained *dest.Index[*Message] // by concrete name, one message per name
 	retWatch []retWatcher
 
+	counters topicStats
+
 	pol policies
 }
 
@@ -89,6 +91,7 @@ func (b *Broker) publishTopic(m *Message) int {
 	if n == 0 {
 		b.stats.NoSubscriber.Add(1)
 	}
+	t.counters.count(m.Dest.Name, n, m.Timestamp/1000)
 	deliverGrouped(subs, m)
 	b.stats.Delivered.Add(uint64(n))
 	clear(subs)
