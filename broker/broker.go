@@ -153,6 +153,7 @@ func (b *Broker) Reload(cfg *config.Config) error {
 	}
 	b.queues.mu.RUnlock()
 	b.sec.Store(sec)
+	b.revoke()
 	b.log.Info("configuration reloaded", "users", sec.users, "acl_entries", sec.entries)
 	return nil
 }

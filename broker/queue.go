@@ -286,17 +286,17 @@ func (q *queue) requeue(es []*entry, nack bool) {
 
 // QueueStats is a queue's counters, for the console and metrics.
 type QueueStats struct {
-	Dest       dest.Destination
-	Pending    int
-	Inflight   int
-	Consumers  int
-	Bytes      int64
-	Limit      int64
-	Enqueued   uint64
-	Dequeued   uint64
-	Dispatched uint64
-	Expired    uint64
-	DLQ        uint64
+	Dest       dest.Destination `json:"destination"`
+	Pending    int              `json:"pending"`
+	Inflight   int              `json:"inflight"`
+	Consumers  int              `json:"consumers"`
+	Bytes      int64            `json:"bytes"`
+	Limit      int64            `json:"memoryLimit"`
+	Enqueued   uint64           `json:"enqueued"`
+	Dequeued   uint64           `json:"dequeued"`
+	Dispatched uint64           `json:"dispatched"`
+	Expired    uint64           `json:"expired"`
+	DLQ        uint64           `json:"deadLettered"`
 }
 
 func (q *queue) stats() QueueStats {

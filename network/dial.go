@@ -30,13 +30,29 @@ type errFatal struct{ error }
 // order (masterslave: whichever of the pair accepts), runs the link, and
 // reconnects with ActiveMQ's backoff, probing the remote cheaply meanwhile.
 type dialer struct {
-	m    *Manager
-	nc   config.NetworkConnector
-	plan []string
-	br   *Bridge
+	m      *Manager
+	nc     config.NetworkConnector
+	plan   []string
+	br     *Bridge
+	cancel context.CancelFunc
+}
+
+// stop ends the dialer and closes its bridge's link (configuration removed
+// or changed the connector).
+func (d *dialer) stop() {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	d.br.closeLink("network connector removed by a configuration change")
+	d.br.setState(Stopped, "removed by a configuration change")
 }
 
 func (d *dialer) run(ctx context.Context) {
+	defer func() {
+		if ctx.Err() != nil {
+			d.br.discard()
+		}
+	}()
 	bo := newBackoff(d.nc.Reconnect)
 	for ctx.Err() == nil {
 		d.br.setState(Connecting, "")
@@ -168,13 +184,8 @@ func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
 	c := frame.New(frame.CONNECT,
 		frame.AcceptVersion, "1.2", frame.Host, host, frame.HeartBeat, hbHeader(),
 		hBridge, ProtocolVersion, hBroker, d.m.b.Name(), hBrokerID, d.m.b.ID(), hConnector, d.nc.Name,
-		hDuplex, strconv.FormatBool(d.nc.Duplex),
-		hMsgTTL, strconv.Itoa(d.nc.MessageTTL), hConsTTL, strconv.Itoa(d.nc.ConsumerTTL),
-		hConduit, strconv.FormatBool(d.nc.ConduitSubscriptions), hPrefetch, strconv.Itoa(d.br.rules.prefetch),
-		hDecPrio, strconv.FormatBool(d.nc.DecreaseNetworkConsumerPriority),
-		hTemps, strconv.FormatBool(d.nc.BridgeTempDestinations), hStatic, strconv.FormatBool(d.nc.StaticBridge),
-		hExcluded, qualifiedList(d.br.rules.excluded), hDynamic, qualifiedList(d.br.rules.dynamic),
-		hStaticInc, qualifiedList(d.br.rules.static), hGrace, strconv.FormatInt(d.br.grace.Milliseconds(), 10))
+		hDuplex, strconv.FormatBool(d.nc.Duplex), hGrace, strconv.FormatInt(d.br.grace.Milliseconds(), 10))
+	d.br.rules.addHeaders(c)
 	if user != "" {
 		c.Header.Add(frame.Login, user)
 		c.Header.Add(frame.Passcode, pass)
@@ -195,6 +206,9 @@ func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
 	}
 	if f.Command == frame.ERROR {
 		nc.Close()
+		if f.Header.Get(hRefused) == refusedSelf {
+			return nil, errFatal{fmt.Errorf("networkConnector %q points at this broker itself (%s); not bridging", d.nc.Name, u)}
+		}
 		return nil, fmt.Errorf("%s refused the bridge: %s", addr, f.Header.Get(frame.Message))
 	}
 	if f.Command != frame.CONNECTED || f.Header.Get(hBridge) == "" {

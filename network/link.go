@@ -62,6 +62,17 @@ func (l *link) run() error {
 	go func() { l.writeLoop(); close(writerDone) }()
 	go l.pingLoop()
 
+	// A stale link (the peer reconnected before this end noticed the old
+	// connection was dead) is stopped first, as ActiveMQ does for duplex
+	// bridges: its watchers would otherwise run on and resend.
+	br.mu.Lock()
+	old := br.link
+	br.mu.Unlock()
+	if old != nil {
+		old.log.Warn("stopping the previous link of this bridge: the peer reconnected")
+		old.close("superseded by a new connection from the peer")
+		br.linkDown(old)
+	}
 	br.mu.Lock()
 	if br.graceTmr != nil {
 		br.graceTmr.Stop()
@@ -90,9 +101,14 @@ func (l *link) run() error {
 	err := l.readLoop()
 	l.close(errString(err))
 	<-writerDone
-	br.linkDown(l)
+	if !br.linkDown(l) {
+		return errSuperseded
+	}
 	return err
 }
+
+// errSuperseded ends a link that a newer one of the same bridge replaced.
+var errSuperseded = errors.New("superseded by a new connection")
 
 func errString(err error) string {
 	switch {
@@ -145,6 +161,9 @@ func (l *link) handle(f *frame.Frame) error {
 		case pingDest:
 			l.onPing(f)
 			return nil
+		case topologyDest:
+			l.onTopology(f)
+			return nil
 		}
 		return l.onMessage(f)
 	case frame.RECEIPT:
@@ -193,7 +212,9 @@ func (l *link) onMessage(f *frame.Frame) error {
 		return nil
 	}
 	br.in.Add(1)
-	if seq != "" && br.dedupe.seen(m.Props.MessageID) {
+	// Only a message delivered here counts as seen: one refused (full
+	// queue, authorization) must be accepted when the peer sends it again.
+	if seq != "" && br.dedupe.has(m.Props.MessageID) {
 		l.ack(seq, "") // a resend after a broken link: delivered already
 		return nil
 	}
@@ -209,7 +230,7 @@ func (l *link) onMessage(f *frame.Frame) error {
 	m.Origin = broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
 	if f.Header.Get(hSync) == "true" {
 		br.b.StoreRetained(m)
-		l.ack(seq, "")
+		l.delivered(seq, m)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(br.b.Context(), 30*time.Second)
@@ -220,8 +241,16 @@ func (l *link) onMessage(f *frame.Frame) error {
 		l.ack(seq, err.Error())
 		return nil
 	}
-	l.ack(seq, "")
+	l.delivered(seq, m)
 	return nil
+}
+
+// delivered records a reliable message as delivered here and acknowledges it.
+func (l *link) delivered(seq string, m *broker.Message) {
+	if seq != "" {
+		l.br.dedupe.add(m.Props.MessageID)
+	}
+	l.ack(seq, "")
 }
 
 // ack acknowledges a reliable message from the peer: RECEIPT from the
@@ -281,6 +310,7 @@ func (l *link) pingLoop() {
 		id := "p" + strconv.FormatUint(l.pingSeq.Add(1), 10)
 		l.pings.Store(id, time.Now())
 		l.push(l.frameTo(pingDest, id))
+		l.push(l.topologyFrame())
 		select {
 		case <-l.done:
 			return

@@ -45,6 +45,7 @@ type Manager struct {
 	bridges map[string]*Bridge
 	dialers map[string]*dialer // by bridge key
 	warned  sync.Map
+	reports peerReports
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -82,13 +83,14 @@ func (m *Manager) startConnectorLocked(nc config.NetworkConnector) {
 		}
 		br := newBridge(m, nc.Name, key, rulesFrom(&nc), nc.Duplex, false, nc.DemandGrace)
 		br.addr = strings.Join(plan, ",")
-		d := &dialer{m: m, nc: nc, plan: plan, br: br}
+		ctx, cancel := context.WithCancel(m.ctx)
+		d := &dialer{m: m, nc: nc, plan: plan, br: br, cancel: cancel}
 		m.bridges[key] = br
 		m.dialers[key] = d
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			d.run(m.ctx)
+			d.run(ctx)
 		}()
 	}
 	m.log.Info("network connector started", "name", nc.Name, "uri", nc.URI, "bridges", len(plans), "duplex", nc.Duplex)
@@ -171,9 +173,12 @@ func (m *Manager) duplexConflict(peerID string, initiatedByUs bool) (loser *Brid
 func (m *Manager) Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id authz.Identity) {
 	h := connect.Header
 	peer := peerInfo{name: h.Get(hBroker), id: h.Get(hBrokerID)}
-	refuse := func(msg string) {
+	refuse := func(msg string, code ...string) {
 		m.log.Warn("refusing network bridge", "remote", peer.name, "addr", nc.RemoteAddr().String(), "reason", msg)
 		e := frame.New(frame.ERROR, frame.Message, msg)
+		if len(code) > 0 {
+			e.Header.Add(hRefused, code[0])
+		}
 		nc.Write(wire.Append(nil, e, "1.2"))
 		nc.Close()
 	}
@@ -185,7 +190,7 @@ func (m *Manager) Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id a
 		refuse("bridge CONNECT without broker identity")
 		return
 	case peer.id == m.b.ID():
-		refuse("a network connector of this broker points at the broker itself")
+		refuse("a network connector of this broker points at the broker itself", refusedSelf)
 		return
 	}
 	duplex := h.Get(hDuplex) == "true"
@@ -229,8 +234,9 @@ func (m *Manager) Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id a
 	l := newLink(br, nc, r, false, peer)
 	l.ident = id
 	l.log.Info("accepted network bridge", "created_by_duplex", duplex, "user", id.User)
-	err := l.run()
-	br.setState(Down, errString(err))
+	if err := l.run(); err != errSuperseded {
+		br.setState(Down, errString(err))
+	}
 }
 
 func hbHeader() string {
@@ -269,6 +275,21 @@ func rulesFromHeaders(f *frame.Frame) rules {
 		r.prefetch = 1000
 	}
 	return r
+}
+
+// addHeaders writes r into a bridge CONNECT, for the responder's
+// rulesFromHeaders.
+func (r *rules) addHeaders(f *frame.Frame) {
+	f.Header.Add(hMsgTTL, strconv.Itoa(r.messageTTL))
+	f.Header.Add(hConsTTL, strconv.Itoa(r.consumerTTL))
+	f.Header.Add(hConduit, strconv.FormatBool(r.conduit))
+	f.Header.Add(hPrefetch, strconv.Itoa(r.prefetch))
+	f.Header.Add(hDecPrio, strconv.FormatBool(r.decreasePrio))
+	f.Header.Add(hTemps, strconv.FormatBool(r.bridgeTemps))
+	f.Header.Add(hStatic, strconv.FormatBool(r.staticBridge))
+	f.Header.Add(hExcluded, qualifiedList(r.excluded))
+	f.Header.Add(hDynamic, qualifiedList(r.dynamic))
+	f.Header.Add(hStaticInc, qualifiedList(r.static))
 }
 
 func graceFrom(f *frame.Frame) time.Duration {

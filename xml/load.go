@@ -68,6 +68,9 @@ func (o Options) withDefaults() Options {
 //go:embed default.xml
 var defaultXML []byte
 
+// DefaultXML returns the text of the embedded default configuration.
+func DefaultXML() []byte { return append([]byte(nil), defaultXML...) }
+
 // Default returns Hashi's built-in configuration: the embedded default.xml
 // (an activemq.xml a user can copy as a starting point), loaded like any
 // other file. Its Source is "".

@@ -130,3 +130,17 @@ func ParseList(s string, def Kind) ([]Destination, error) {
 	}
 	return out, nil
 }
+
+// MarshalText renders the qualified form ("queue://orders"), so JSON shows
+// destinations as strings.
+func (d Destination) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses the qualified form; a bare name is a topic.
+func (d *Destination) UnmarshalText(b []byte) error {
+	p, err := Parse(string(b), Topic)
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
+}

@@ -5,11 +5,11 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -17,7 +17,6 @@ import (
 	"github.com/hashi-broker/hashi/broker/admin"
 	"github.com/hashi-broker/hashi/broker/mqtt"
 	"github.com/hashi-broker/hashi/broker/stomp"
-	"github.com/hashi-broker/hashi/broker/tlsconf"
 	"github.com/hashi-broker/hashi/broker/transport"
 	"github.com/hashi-broker/hashi/config"
 	"github.com/hashi-broker/hashi/network"
@@ -36,6 +35,7 @@ type Server struct {
 	admin *admin.Server
 	opts  Options
 
+	ready     atomic.Bool
 	mu        sync.Mutex
 	cfg       *config.Config
 	listeners []*transport.Listener
@@ -46,6 +46,14 @@ type Server struct {
 type Options struct {
 	// AdminAddr is the admin HTTP listener's address ("" = none).
 	AdminAddr string
+	// AdminTLS serves the admin listener over HTTPS with the sslContext.
+	AdminTLS bool
+	// ConsoleGroups may use the console (default admins, activemq-webconsole).
+	ConsoleGroups []string
+	// ConfigPath is the activemq.xml the broker runs ("" = embedded default)
+	// and ConfigText its text, for the console's configuration page.
+	ConfigPath string
+	ConfigText []byte
 }
 
 // New builds the broker from cfg without binding anything.
@@ -81,35 +89,19 @@ func (s *Server) MQTT() *mqtt.Server { return s.mqtt }
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	handlers := transport.Handlers{config.ProtoMQTT: s.mqtt, config.ProtoSTOMP: s.stomp}
 	for _, tc := range s.cfg.Broker.TransportConnectors {
 		if tc.Protocol == config.ProtoAMQP {
 			continue // warned about by the loader
 		}
-		var tcfg *tls.Config
-		if tc.TLS {
-			var err error
-			tcfg, err = tlsconf.Server(s.cfg.Broker.SSLContext, tc.NeedClientAuth, tc.WantClientAuth)
-			if err != nil {
-				s.closeListeners(context.Background())
-				return fmt.Errorf("transport connector %q: %w", tc.Name, err)
-			}
-		}
-		l, err := transport.Listen(tc, tcfg, handlers, s.log.Named("transport"))
+		l, err := s.listen(s.cfg, tc)
 		if err != nil {
 			s.closeListeners(context.Background())
 			return err
 		}
-		s.listeners = append(s.listeners, l)
-		s.log.Info("transport connector started", "name", tc.Name, "uri", tc.URI, "addr", l.Addr().String())
-		go func() {
-			if err := l.Serve(); err != nil {
-				s.serveErr <- fmt.Errorf("transport connector %q: %w", tc.Name, err)
-			}
-		}()
+		s.serve(l)
 	}
 	if s.opts.AdminAddr != "" {
-		a, err := admin.Listen(s.opts.AdminAddr, s.net, s.log.Named("admin"))
+		a, err := s.startAdmin()
 		if err != nil {
 			s.closeListeners(context.Background())
 			return fmt.Errorf("admin listener: %w", err)
@@ -123,6 +115,7 @@ func (s *Server) Start() error {
 		}()
 	}
 	s.net.Start()
+	s.ready.Store(true)
 	s.log.Info("broker started", "name", s.core.Name(), "id", s.core.ID(), "connectors", len(s.listeners))
 	return nil
 }
@@ -136,6 +129,22 @@ func (s *Server) AdminAddr() net.Addr {
 		return nil
 	}
 	return s.admin.Addr()
+}
+
+func (s *Server) handlers() transport.Handlers {
+	return transport.Handlers{config.ProtoMQTT: s.mqtt, config.ProtoSTOMP: s.stomp}
+}
+
+// serve starts accepting on l. s.mu must be held.
+func (s *Server) serve(l *transport.Listener) {
+	s.listeners = append(s.listeners, l)
+	tc := l.Connector()
+	s.log.Info("transport connector started", "name", tc.Name, "uri", tc.URI, "addr", l.Addr().String())
+	go func() {
+		if err := l.Serve(); err != nil {
+			s.serveErr <- fmt.Errorf("transport connector %q: %w", tc.Name, err)
+		}
+	}()
 }
 
 // Errors reports listeners that stopped on their own.
@@ -154,21 +163,24 @@ func (s *Server) Addr(name string) net.Addr {
 	return nil
 }
 
-// Reload applies users, authorization entries and policies from cfg.
+// Reload applies cfg live (see Apply).
 func (s *Server) Reload(cfg *config.Config) error {
-	if err := s.core.Reload(cfg); err != nil {
-		return err
-	}
+	_, err := s.Apply(cfg)
+	return err
+}
+
+// Config is the configuration currently applied.
+func (s *Server) Config() *config.Config {
 	s.mu.Lock()
-	s.cfg = cfg
-	s.mu.Unlock()
-	return nil
+	defer s.mu.Unlock()
+	return s.cfg
 }
 
 // Shutdown stops accepting, closes client connections (MQTT 5 clients get
 // DISCONNECT 0x8B; in-flight QoS 1/2 stays in their sessions) and stops the
 // core, within ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.ready.Store(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	errs := []error{s.net.Stop(ctx), s.closeListeners(ctx)}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -29,7 +30,9 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "activemq.xml to load (default: the embedded configuration: MQTT 127.0.0.1:1883, STOMP 127.0.0.1:61613)")
 	level := fs.String("log-level", envOr("HASHI_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error (env HASHI_LOG_LEVEL)")
 	jsonLog := fs.Bool("log-json", os.Getenv("HASHI_LOG_JSON") != "", "log as JSON lines (env HASHI_LOG_JSON)")
-	adminAddr := fs.String("admin", envOrSet("HASHI_ADMIN", "127.0.0.1:8161"), `admin HTTP listener (JSON API, console); "" turns it off (env HASHI_ADMIN)`)
+	adminAddr := fs.String("admin", envOrSet("HASHI_ADMIN", "127.0.0.1:8161"), `admin HTTP listener (console, JSON API, metrics); "" turns it off (env HASHI_ADMIN)`)
+	adminTLS := fs.Bool("admin-tls", false, "serve the admin listener over HTTPS with the <sslContext> key store")
+	consoleGroups := fs.String("console-groups", "admins,activemq-webconsole", "groups whose users may log in to the console and admin API")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -48,7 +51,17 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
-	srv, err := server.NewWithOptions(cfg, log, server.Options{AdminAddr: *adminAddr})
+	text := xml.DefaultXML()
+	if *cfgPath != "" {
+		if abs, err := filepath.Abs(*cfgPath); err == nil {
+			*cfgPath = abs
+		}
+		text, _ = os.ReadFile(*cfgPath)
+	}
+	srv, err := server.NewWithOptions(cfg, log, server.Options{
+		AdminAddr: *adminAddr, AdminTLS: *adminTLS, ConsoleGroups: splitList(*consoleGroups),
+		ConfigPath: *cfgPath, ConfigText: text,
+	})
 	if err != nil {
 		log.Error("cannot start", "error", err)
 		return 1
@@ -139,6 +152,16 @@ func reload(srv *server.Server, path string, log hclog.Logger, stderr io.Writer)
 		return
 	}
 	log.Info("SIGHUP: users and authorization entries reloaded", "file", path)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // notifySystemd implements sd_notify for Type=notify units.

@@ -3,6 +3,7 @@
 //	hashi broker [--config FILE]   run a broker (embedded default config without --config)
 //	hashi check FILE               validate an activemq.xml and print the effective configuration
 //	hashi bridges [--admin ADDR]   show the network bridges of a running broker
+//	hashi apply FILE               apply an activemq.xml to a running broker without a restart
 //	hashi passwd [--argon2id]      print a password hash for a password read from stdin
 //	hashi version                  print the version
 package main
@@ -24,6 +25,7 @@ const usage = `hashi: a message broker for IoT fleets and business systems, Acti
 Usage:
   hashi broker [--config FILE] [--log-level LEVEL] [--log-json]
   hashi check FILE
+  hashi apply [--admin ADDR] [--user U --password P] FILE
   hashi bridges [--admin ADDR] [--json]
   hashi passwd [--argon2id]
   hashi version
@@ -46,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBroker(args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "apply":
+		return cmdApply(args[1:], stdout, stderr)
 	case "bridges":
 		return cmdBridges(args[1:], stdout, stderr)
 	case "passwd":
