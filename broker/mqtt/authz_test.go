@@ -21,8 +21,9 @@ const authPlugins = `<plugins>
   </authorizationEntries></authorizationMap></map></authorizationPlugin>
 </plugins>`
 
-func login(user string) *packet.Connect {
-	return &packet.Connect{ClientID: user + "-c", CleanStart: true, UsernameFlag: true, Username: user, PasswordFlag: true, Password: []byte(user[:3] + "-pw")}
+// login is a CONNECT for one of the three users, as client id.
+func login(user, id string) *packet.Connect {
+	return &packet.Connect{ClientID: id, CleanStart: true, UsernameFlag: true, Username: user, PasswordFlag: true, Password: []byte(user[:3] + "-pw")}
 }
 
 // Authorization with the three roles: a refused subscription gets SUBACK
@@ -31,9 +32,9 @@ func login(user string) *packet.Connect {
 func TestAuthorizationThreeRoles(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, authPlugins)
-	sub, _ := b.connect(packet.V311, login("subscriber"))
+	sub, _ := b.connect(packet.V311, login("subscriber", "sub3"))
 	sub.sub("orders/#", 1)
-	pub, _ := b.connect(packet.V311, login("publisher"))
+	pub, _ := b.connect(packet.V311, login("publisher", "pub3"))
 
 	sa := pub.subscribe(2, nil, packet.Subscription{Filter: "orders/#", QoS: 1})
 	if sa.ReasonCodes[0] != packet.UnspecifiedError {
@@ -48,12 +49,12 @@ func TestAuthorizationThreeRoles(t *testing.T) {
 	}
 	sub.expectNothing("after the denied publish")
 
-	pub5, _ := b.connect(packet.V5, login("publisher"))
+	pub5, _ := b.connect(packet.V5, login("publisher", "pub5"))
 	sa5 := pub5.subscribe(3, nil, packet.Subscription{Filter: "orders/#", QoS: 1})
 	if sa5.ReasonCodes[0] != packet.NotAuthorized {
 		t.Errorf("MQTT 5 SUBACK %v, want 0x87", sa5.ReasonCodes[0])
 	}
-	sub5, _ := b.connect(packet.V5, login("subscriber"))
+	sub5, _ := b.connect(packet.V5, login("subscriber", "sub5"))
 	if code := sub5.pub(&packet.Publish{Topic: "orders/2", Payload: []byte("x"), QoS: 1, PacketID: 4}); code != packet.NotAuthorized {
 		t.Errorf("MQTT 5 denied publish: PUBACK %v, want 0x87", code)
 	}

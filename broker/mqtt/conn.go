@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -47,8 +48,10 @@ type conn struct {
 	dollarWarn bool
 	disconnect *packet.Disconnect // the client's DISCONNECT, if any
 
+	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
 	closeOnce  sync.Once
-	reason     string // why the connection closed, for the log
+	closed     atomic.Bool // closeWith ran
+	reason     string      // why the connection closed, for the log; set in closeOnce
 	writerDone chan struct{}
 }
 
@@ -74,45 +77,51 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 // errClientDisconnect ends the read loop after a DISCONNECT.
 var errClientDisconnect = errors.New("client sent DISCONNECT")
 
-// run serves the connection until it ends.
+// run serves the connection until it ends. A shutdown (ctx) also ends a
+// connection that is still waiting for its CONNECT.
 func (c *conn) run(ctx context.Context) {
+	stop := context.AfterFunc(ctx, c.shutdown)
+	defer stop()
 	c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ConnectTimeout))
 	p, err := c.r.Read()
 	if err != nil {
 		c.refuseUnreadable(p, err)
-		c.nc.Close()
+		c.abort()
 		return
 	}
 	cp, ok := p.(*packet.Connect)
 	if !ok {
 		// [MQTT-3.1.0-1] the first packet must be CONNECT.
 		c.log.Warn("closing connection: first packet is not CONNECT", "packet", p.Type().String())
-		c.nc.Close()
+		c.abort()
 		return
 	}
 	if !c.connect(cp) {
-		c.nc.Close()
+		c.abort()
 		return
 	}
 	go c.writeLoop()
-	stop := context.AfterFunc(ctx, c.shutdown)
 	err = c.readLoop()
-	stop()
 	c.finish(err)
 }
 
+// abort closes a connection that never got a writer (refused or broken
+// before CONNACK).
+func (c *conn) abort() {
+	close(c.writerDone)
+	c.nc.Close()
+}
+
 // refuseUnreadable answers a CONNECT that could not be accepted as read:
-// an unsupported protocol level gets CONNACK 0x01 (3.1.1) / 0x84 (5)
-// [MQTT-3.1.2-2]; anything else just closes.
+// an unsupported protocol level gets CONNACK 0x01 [MQTT-3.1.2-2]; anything
+// else just closes.
 func (c *conn) refuseUnreadable(p packet.Packet, err error) {
 	if cp, ok := p.(*packet.Connect); ok && errors.Is(err, packet.UnsupportedProtocolVersion) {
 		c.log.Warn("refusing connection: unsupported MQTT protocol level", "level", cp.ProtocolVersion, "client", cp.ClientID)
-		// Answer in 3.1.1 unless the client looks like MQTT 5 or newer.
-		v := packet.V311
-		if cp.ProtocolVersion >= packet.V5 {
-			v = packet.V5
-		}
-		c.writeNow(&packet.Connack{ReasonCode: packet.UnsupportedProtocolVersion}, v)
+		// Answer in the 3.1.1 form (20 02 00 01), which every client level
+		// can parse; the MQTT 5 form (0x84 plus properties) would be
+		// malformed for an older client [MQTT-3.1.2-2].
+		c.writeNow(&packet.Connack{ReasonCode: packet.UnsupportedProtocolVersion}, packet.V311)
 		return
 	}
 	switch {
@@ -229,11 +238,14 @@ func (c *conn) handleDisconnect(p *packet.Disconnect) error {
 }
 
 // closeWith asks the connection to close: MQTT 5 clients get a DISCONNECT
-// with code first. Safe from any goroutine.
+// with code first, unless code is Success, which means the client ended the
+// connection itself and is told nothing [MQTT-3.14.4-3]. Safe from any
+// goroutine; the writer sends the DISCONNECT after CONNACK [MQTT-3.14.0-1].
 func (c *conn) closeWith(code packet.ReasonCode, why string) {
 	c.closeOnce.Do(func() {
 		c.reason = why
-		if c.version == packet.V5 {
+		c.closed.Store(true)
+		if c.v5.Load() && code != packet.Success {
 			c.out.push(outItem{ctl: &packet.Disconnect{ReasonCode: code}})
 		}
 		c.out.close()
@@ -268,10 +280,10 @@ func (c *conn) finish(err error) {
 		c.closeWith(packet.Success, "client disconnected")
 	case errors.Is(err, io.EOF):
 		c.closeWith(packet.Success, "client closed the connection without DISCONNECT")
-	case errors.Is(err, os.ErrDeadlineExceeded) && c.reason == "":
+	case errors.Is(err, os.ErrDeadlineExceeded) && !c.closed.Load():
 		c.closeWith(packet.KeepAliveTimeout, "keep alive timeout")
 	default:
-		if code, ok := packet.CodeOf(err); ok && c.reason == "" {
+		if code, ok := packet.CodeOf(err); ok && !c.closed.Load() {
 			c.log.Warn("protocol violation, closing", "error", err)
 			c.closeWith(code, err.Error())
 		} else {

@@ -24,6 +24,7 @@ func expiryOf(secs uint32) time.Duration {
 // connection was accepted.
 func (c *conn) connect(p *packet.Connect) bool {
 	c.version = p.ProtocolVersion
+	c.v5.Store(c.version == packet.V5)
 	c.clientID = p.ClientID
 	v5 := c.version == packet.V5
 	ack := &packet.Connack{}
@@ -94,7 +95,8 @@ func (c *conn) connect(p *packet.Connect) bool {
 
 	// Keep alive, capped by transport.maxKeepAlive (announced to MQTT 5
 	// clients as Server Keep Alive) and defaulted by transport.defaultKeepAlive.
-	ka := time.Duration(p.KeepAlive) * time.Second
+	asked := time.Duration(p.KeepAlive) * time.Second
+	ka := asked
 	var tc = c.info.Connector
 	if tc != nil {
 		if ka == 0 && tc.DefaultKeepAlive > 0 {
@@ -102,9 +104,13 @@ func (c *conn) connect(p *packet.Connect) bool {
 		}
 		if v5 && tc.MaxKeepAlive > 0 && (ka == 0 || ka > tc.MaxKeepAlive) {
 			ka = tc.MaxKeepAlive
-			ack.Properties.ServerKeepAlive = uint16(ka / time.Second)
-			ack.Properties.Set(packet.PropServerKeepAlive)
 		}
+	}
+	if v5 && ka != asked {
+		// The client must use the server's value [MQTT-3.2.2-21]; it is
+		// told in whole seconds, rounded up.
+		ack.Properties.ServerKeepAlive = uint16(min((ka+time.Second-1)/time.Second, 65535))
+		ack.Properties.Set(packet.PropServerKeepAlive)
 	}
 	c.keepAlive = ka
 
@@ -216,8 +222,10 @@ func (s *Server) detach(c *conn, normal bool) {
 		switch {
 		case !attached:
 			// Taken over: a delayed will is cancelled by the new
-			// connection [MQTT-3.1.3-9]; an immediate one goes out.
-			if w.delay == 0 {
+			// connection when it continues the session [MQTT-3.1.3-9]; an
+			// immediate one goes out, and so does a delayed one whose
+			// session the new connection ended (Clean Start 1, §3.1.2.5).
+			if w.delay == 0 || ss.ended {
 				fire = w
 			}
 		case w.delay == 0 || ss.expiry == 0:

@@ -2,9 +2,11 @@ package mqtt_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -119,22 +121,49 @@ func TestKeepAlive_MQTT_3_1_2_24(t *testing.T) {
 	alive, _ := b.connect(packet.V311, &packet.Connect{ClientID: "alive", CleanStart: true, KeepAlive: 1})
 	start := time.Now()
 
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		silent5.expectDisconnect(packet.KeepAliveTimeout, 4*time.Second)
-	}()
-	silent.expectClosed(4 * time.Second)
-	if el := time.Since(start); el < 1400*time.Millisecond {
-		t.Errorf("closed after %v, before 1.5 x keep alive", el)
+	type closed struct {
+		after time.Duration
+		last  packet.Packet
+		err   error
 	}
-	<-done
-	// The pinging client passed 1.5 s of connection time without trouble.
+	watch := func(c *client) <-chan closed {
+		ch := make(chan closed, 1)
+		go func() {
+			var last packet.Packet
+			for {
+				p, err := c.next(4 * time.Second)
+				if err != nil {
+					ch <- closed{time.Since(start), last, err}
+					return
+				}
+				last = p
+			}
+		}()
+		return ch
+	}
+	w3, w5 := watch(silent), watch(silent5)
+	// The pinging client crosses 1.5 x keep alive without trouble.
 	for time.Since(start) < 2*time.Second {
 		alive.ping()
 		time.Sleep(300 * time.Millisecond) // keep-alive traffic, not a wait for a result
 	}
 	alive.expectNothing("pinging client after 2 s")
+
+	for name, ch := range map[string]<-chan closed{"3.1.1": w3, "5.0": w5} {
+		r := <-ch
+		if errors.Is(r.err, os.ErrDeadlineExceeded) {
+			t.Errorf("%s: silent client still connected after 4 s", name)
+			continue
+		}
+		if r.after < 1400*time.Millisecond || r.after > 2500*time.Millisecond {
+			t.Errorf("%s: closed after %v, want 1.5 s (1.5 x keep alive)", name, r.after)
+		}
+		if name == "5.0" {
+			if d, ok := r.last.(*packet.Disconnect); !ok || d.ReasonCode != packet.KeepAliveTimeout {
+				t.Errorf("MQTT 5: last packet %+v, want DISCONNECT 0x8D", r.last)
+			}
+		}
+	}
 }
 
 // [MQTT-3.1.4-3] A second connection with the same client id takes the
@@ -206,7 +235,7 @@ func TestConnectNotAuthorized(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, authPlugins)
 	c := b.dial(packet.V311)
-	ack := c.handshake(&packet.Connect{ClientID: "x", CleanStart: true, UsernameFlag: true, Username: "publisher", PasswordFlag: true, Password: []byte("wrong")})
+	ack := c.handshake(&packet.Connect{ClientID: "x", CleanStart: true, UsernameFlag: true, Username: "publisher", PasswordFlag: true, Password: []byte("wrong-pw")})
 	if ack.ReasonCode != packet.NotAuthorized {
 		t.Fatalf("CONNACK %v, want not authorized (5)", ack.ReasonCode)
 	}
@@ -214,7 +243,100 @@ func TestConnectNotAuthorized(t *testing.T) {
 	if !b.logHas("login refused") {
 		t.Error("no audit line for the refused login")
 	}
-	if strings.Contains(b.log.String(), `"wrong"`) {
+	if strings.Contains(b.log.String(), "wrong-pw") {
 		t.Error("password written to the log")
+	}
+}
+
+// Shutdown while clients are in the middle of CONNECT ends their connections
+// promptly instead of waiting for the CONNECT timeout, and leaves no
+// goroutine behind (TestMain checks for leaks).
+func TestShutdownDuringConnects(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, "")
+	const n = 10
+	var partial []*client
+	var rest [][]byte
+	for i := range n {
+		c := b.dial(packet.V311 + byte(i%2))
+		raw, _ := packet.Append(nil, &packet.Connect{ClientID: fmt.Sprint("c", i), CleanStart: true}, c.v)
+		cut := len(raw) - 1 - i%3*(len(raw)/3) // some stop in the middle, some before the last byte
+		c.sendRaw(raw[:cut])
+		partial = append(partial, c)
+		rest = append(rest, raw[cut:])
+	}
+	// Connections are accepted in order: once this one is served, so are
+	// the partial ones.
+	b.connect311("marker", true)
+
+	start := time.Now()
+	stopped := make(chan struct{})
+	go func() { b.stop(); close(stopped) }()
+	for i, c := range partial {
+		if i%2 == 0 {
+			c.nc.Write(rest[i]) // finish some CONNECTs during the shutdown
+		}
+	}
+	for _, c := range partial {
+		c.expectClosed(ioTimeout)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(ioTimeout):
+		t.Fatal("shutdown still running")
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("shutdown took %v", el)
+	}
+}
+
+// transport.defaultKeepAlive applies to clients that ask for none, and MQTT 5
+// clients are told through Server Keep Alive [MQTT-3.2.2-21]; a keep alive
+// above transport.maxKeepAlive is lowered the same way.
+func TestServerKeepAlive_MQTT_3_2_2_21(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, fmt.Sprintf(mqttConnector, "?transport.defaultKeepAlive=1000&amp;transport.maxKeepAlive=2000"))
+	for _, tc := range []struct {
+		asked, want uint16
+	}{{0, 1}, {60, 2}, {2, 2}} {
+		_, ack := b.connect(packet.V5, &packet.Connect{ClientID: fmt.Sprint("ka", tc.asked), CleanStart: true, KeepAlive: tc.asked})
+		got, has := ack.Properties.ServerKeepAlive, ack.Properties.Has(packet.PropServerKeepAlive)
+		if tc.asked == tc.want {
+			if has && got != tc.want {
+				t.Errorf("keep alive %d: Server Keep Alive %d", tc.asked, got)
+			}
+			continue
+		}
+		if !has || got != tc.want {
+			t.Errorf("keep alive %d: Server Keep Alive %d (present %v), want %d", tc.asked, got, has, tc.want)
+		}
+	}
+	// A 3.1.1 client asking for none is held to the default (1 s).
+	c := b.connect311("default", true)
+	start := time.Now()
+	c.expectClosed(4 * time.Second)
+	if el := time.Since(start); el < 1400*time.Millisecond {
+		t.Errorf("closed after %v", el)
+	}
+}
+
+// wireFormat.maxFrameSize is the server's Maximum Packet Size, announced to
+// MQTT 5 clients; a bigger packet closes the connection (MQTT 5: DISCONNECT
+// 0x95) [MQTT-3.2.2-15 (client side), §3.1.2.11.4].
+func TestServerMaximumPacketSize(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, fmt.Sprintf(mqttConnector, "?wireFormat.maxFrameSize=1024"))
+	c5, ack := b.connect5("big5", nil)
+	if !ack.Properties.Has(packet.PropMaximumPacketSize) || ack.Properties.MaximumPacketSize != 1024 {
+		t.Errorf("CONNACK Maximum Packet Size %d (present %v), want 1024", ack.Properties.MaximumPacketSize, ack.Properties.Has(packet.PropMaximumPacketSize))
+	}
+	c5.pub(&packet.Publish{Topic: "fits", Payload: make([]byte, 900), QoS: 1, PacketID: 1})
+	c5.send(&packet.Publish{Topic: "big", Payload: make([]byte, 2000), QoS: 1, PacketID: 2})
+	c5.expectDisconnect(packet.PacketTooLarge, ioTimeout)
+
+	c3 := b.connect311("big3", true)
+	c3.send(&packet.Publish{Topic: "big", Payload: make([]byte, 2000)})
+	if got := c3.expectClosed(ioTimeout); len(got) != 0 {
+		t.Errorf("3.1.1: got %v before close", types(got))
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"go.uber.org/goleak"
 
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
 	"github.com/hashi-broker/hashi/broker/server"
 	"github.com/hashi-broker/hashi/xml"
@@ -379,11 +381,14 @@ func (c *client) expectNothing(what string) {
 	}
 }
 
-// disconnect sends DISCONNECT and waits for the server to close.
+// disconnect sends DISCONNECT and waits for the server to close; the server
+// sends nothing back [MQTT-3.14.4-3].
 func (c *client) disconnect() {
 	c.t.Helper()
 	c.send(&packet.Disconnect{})
-	c.expectClosed(ioTimeout)
+	if got := c.expectClosed(ioTimeout); len(got) > 0 {
+		c.t.Fatalf("server answered DISCONNECT with %v %+v", types(got), got[0])
+	}
 }
 
 // drop closes the socket without DISCONNECT (a network failure).
@@ -399,4 +404,10 @@ func props(fn func(p *packet.Properties), ids ...packet.PropID) *packet.Properti
 		fn(p)
 	}
 	return p
+}
+
+// publishCore publishes a QoS 0 message through the broker core, as the
+// broker itself or another protocol would.
+func publishCore(b *testBroker, topic, payload string) int {
+	return b.srv.Core().Publish(&broker.Message{Dest: dest.T(dest.FromMQTT(topic)), Payload: []byte(payload)})
 }

@@ -153,6 +153,7 @@ type SessionInfo struct {
 	Subs      []string
 	Inflight  int
 	Pending   int
+	Queued    int // packets waiting in the connection's outbound queue
 	Dropped   uint64
 }
 
@@ -167,6 +168,9 @@ func (s *Server) Session(clientID string) (SessionInfo, bool) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	info := SessionInfo{ClientID: ss.id, Connected: ss.c != nil, Inflight: len(ss.inflight), Pending: len(ss.pending), Dropped: ss.dropped.Load()}
+	if ss.c != nil {
+		info.Queued = ss.c.out.Len()
+	}
 	for f := range ss.subs {
 		info.Subs = append(info.Subs, f)
 	}

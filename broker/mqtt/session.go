@@ -44,6 +44,7 @@ type session struct {
 	subs      map[string]*broker.Subscription
 	inflight  map[uint16]*inflight
 	pending   []delivery          // QoS 1/2 waiting for the send quota or for the client
+	held      []*inflight         // in flight from an earlier connection, not yet resent (quota)
 	inbound2  map[uint16]struct{} // QoS 2 packet ids received, PUBREL pending
 	nextPID   uint16
 	order     uint64
@@ -173,11 +174,20 @@ func (s *session) allocPID() uint16 {
 	}
 }
 
-// fill moves pending deliveries into the window while the quota allows,
-// dropping expired ones. s.mu must be held.
+// fill resends held deliveries, then moves pending ones into the window,
+// while the quota allows; expired pending ones are dropped. s.mu must be held.
 func (s *session) fill() {
 	if s.c == nil {
 		return
+	}
+	for len(s.held) > 0 && len(s.inflight)-len(s.held) < s.sendQuota {
+		f := s.held[0]
+		s.held[0] = nil
+		s.held = s.held[1:]
+		s.resendLocked(f)
+	}
+	if len(s.held) == 0 {
+		s.held = nil
 	}
 	now := time.Now()
 	i := 0
@@ -201,12 +211,22 @@ func (s *session) fill() {
 func (s *session) acked(pid uint16) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.inflight[pid]; !ok {
+	f, ok := s.inflight[pid]
+	if !ok {
 		return false
 	}
-	delete(s.inflight, pid)
+	s.removeLocked(f)
 	s.fill()
 	return true
+}
+
+// removeLocked takes f out of the window (and out of held, should the client
+// acknowledge a delivery of an earlier connection before its resend).
+func (s *session) removeLocked(f *inflight) {
+	delete(s.inflight, f.pid)
+	if i := slices.Index(s.held, f); i >= 0 {
+		s.held = slices.Delete(s.held, i, i+1)
+	}
 }
 
 // pubrec handles PUBREC: the QoS 2 delivery moves to its second phase. It
@@ -221,7 +241,7 @@ func (s *session) pubrec(pid uint16, failed bool) bool {
 	if failed {
 		// A PUBREC with a failure reason ends the exchange [MQTT-4.3.3-?]:
 		// the client refused the message.
-		delete(s.inflight, pid)
+		s.removeLocked(f)
 		s.fill()
 		return true
 	}
@@ -230,8 +250,10 @@ func (s *session) pubrec(pid uint16, failed bool) bool {
 }
 
 // attach binds a connection to the session and resends what was in flight,
-// in the original order (PUBLISH with DUP, or PUBREL) [MQTT-4.4.0-1].
-// s.mu must be held.
+// in the original order (PUBLISH with DUP, or PUBREL) [MQTT-4.4.0-1]. The
+// new connection's Receive Maximum bounds the PUBLISH resends
+// [MQTT-3.3.4-9]: the rest are held, keeping their packet ids, and resent as
+// acknowledgements free the window. s.mu must be held.
 func (s *session) attachLocked(c *conn) {
 	s.c = c
 	s.sendQuota = c.sendQuota
@@ -245,14 +267,27 @@ func (s *session) attachLocked(c *conn) {
 		fs = append(fs, f)
 	}
 	slices.SortFunc(fs, func(a, b *inflight) int { return cmp.Compare(a.order, b.order) })
+	s.held = nil
+	sent := 0
 	for _, f := range fs {
-		if f.pubrec {
-			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: f.pid}})
+		if !f.pubrec && sent >= s.sendQuota {
+			s.held = append(s.held, f)
 			continue
 		}
-		c.out.push(outItem{msg: f.msg, sub: f.sub, qos: f.qos, pid: f.pid, retain: f.retain, subIDs: f.subIDs, dup: true})
+		s.resendLocked(f)
+		sent++
 	}
 	s.fill()
+}
+
+// resendLocked sends an in-flight delivery again on the current connection:
+// PUBLISH with DUP, or PUBREL once PUBREC was received. s.mu must be held.
+func (s *session) resendLocked(f *inflight) {
+	if f.pubrec {
+		s.c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: f.pid}})
+		return
+	}
+	s.c.out.push(outItem{msg: f.msg, sub: f.sub, qos: f.qos, pid: f.pid, retain: f.retain, subIDs: f.subIDs, dup: true})
 }
 
 // counts returns in-flight and pending sizes, for the console.

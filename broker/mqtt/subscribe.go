@@ -12,7 +12,7 @@ import (
 func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 	v5 := c.version == packet.V5
 	var subID uint32
-	if v5 && len(p.Properties.SubscriptionIdentifiers) > 0 {
+	if v5 && p.Properties.Has(packet.PropSubscriptionIdentifier) { // nil-safe: no properties decode as nil
 		subID = p.Properties.SubscriptionIdentifiers[0]
 	}
 	codes := make([]packet.ReasonCode, len(p.Subscriptions))

@@ -93,6 +93,7 @@ func (ss *session) endLocked() {
 		ss.expTimer = nil
 	}
 	clear(ss.inflight)
+	ss.held = nil
 	clear(ss.pending)
 	ss.pending = nil
 	clear(ss.inbound2)
