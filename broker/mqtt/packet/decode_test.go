@@ -74,7 +74,7 @@ var publishCases = []decodeCase{
 			Properties: props(func(p *Properties) { p.TopicAlias = 7 }, PropTopicAlias)},
 	},
 	{name: "v5 empty topic without Topic Alias", version: V5, in: "30 03 00 00 00", err: ProtocolError},
-	{name: "MQTT-3.3.2-8 v5 Topic Alias 0", version: V5, in: "30 07 00 01 74 03 23 00 00", err: ProtocolError},
+	{name: "MQTT-3.3.2-8 v5 Topic Alias 0", version: V5, in: "30 07 00 01 74 03 23 00 00", err: TopicAliasInvalid},
 	{name: "v5 Topic Alias twice", version: V5, in: "30 0a 00 01 74 06 23 00 01 23 00 02", err: ProtocolError},
 	{name: "v5 Session Expiry not valid in PUBLISH", version: V5, in: "30 09 00 01 74 05 11 00 00 00 01", err: MalformedPacket},
 	{name: "v5 Subscription Identifier 0", version: V5, in: "30 06 00 01 74 02 0b 00", err: ProtocolError},

@@ -97,7 +97,7 @@ func TestAppendRejects(t *testing.T) {
 		{"PUBLISH topic too long", &Publish{Topic: string(big)}, V311, MalformedPacket},
 		{"PUBLISH unknown version", &Publish{Topic: "t"}, 6, UnsupportedProtocolVersion},
 		{"PUBLISH Session Expiry not valid", &Publish{Topic: "t", Properties: props(nil, PropSessionExpiryInterval)}, V5, MalformedPacket},
-		{"PUBLISH Topic Alias 0", &Publish{Topic: "t", Properties: props(nil, PropTopicAlias)}, V5, ProtocolError},
+		{"PUBLISH Topic Alias 0", &Publish{Topic: "t", Properties: props(nil, PropTopicAlias)}, V5, TopicAliasInvalid},
 		{"PUBLISH Subscription Identifier 0", &Publish{Topic: "t", Properties: &Properties{SubscriptionIdentifiers: []uint32{0}}}, V5, ProtocolError},
 		{"PUBLISH unknown property bit", &Publish{Topic: "t", Properties: &Properties{Present: 1 << 5}}, V5, MalformedPacket},
 		{"CONNECT level 6", &Connect{ProtocolVersion: 6}, V5, UnsupportedProtocolVersion},

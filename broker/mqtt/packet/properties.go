@@ -273,7 +273,8 @@ func (p *Properties) check(ctx Type, pt Type) error {
 			return perr(PropMaximumPacketSize, "must not be 0 (§3.1.2.11.4, §3.2.2.3.6)")
 		}
 		if eff.Has(PropTopicAlias) && p.TopicAlias == 0 {
-			return perr(PropTopicAlias, "must not be 0 [MQTT-3.3.2-8]")
+			// The receiver answers with DISCONNECT 0x94 [MQTT-3.3.2-8].
+			return newErr(TopicAliasInvalid, pt, ctxName(ctx)+": "+PropTopicAlias.String()+" must not be 0 [MQTT-3.3.2-8]")
 		}
 		if eff.Has(PropAuthenticationData) && !eff.Has(PropAuthenticationMethod) {
 			return perr(PropAuthenticationData, "without Authentication Method (§3.1.2.11.10)")
