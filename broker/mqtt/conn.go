@@ -49,6 +49,7 @@ type conn struct {
 	disconnect *packet.Disconnect // the client's DISCONNECT, if any
 
 	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
+	unregister func()
 	closeOnce  sync.Once
 	closed     atomic.Bool // closeWith ran
 	reason     string      // why the connection closed, for the log; set in closeOnce
@@ -293,6 +294,9 @@ func (c *conn) finish(err error) {
 	<-c.writerDone
 	c.nc.Close()
 	c.srv.detach(c, normal)
+	if c.unregister != nil {
+		c.unregister()
+	}
 	c.log.Info("client disconnected", "reason", c.reason)
 }
 

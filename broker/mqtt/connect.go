@@ -146,6 +146,14 @@ func (c *conn) connect(p *packet.Connect) bool {
 
 	ack.SessionPresent = c.srv.attach(c, p.CleanStart, expiry)
 	c.writeNow(ack, c.version)
+	connector := ""
+	if c.info != nil && c.info.Connector != nil {
+		connector = c.info.Connector.Name
+	}
+	c.unregister = c.b.Register(&broker.ConnInfo{
+		ID: c.id, Protocol: "mqtt", Connector: connector, ClientID: c.clientID, User: c.ident.User, Remote: c.remote,
+		Close: func(reason string) { c.closeWith(packet.AdministrativeAction, reason) },
+	})
 	c.log.Info("client connected", "version", versionName(c.version), "clean", p.CleanStart, "keepalive", ka, "session_present", ack.SessionPresent)
 	return true
 }
