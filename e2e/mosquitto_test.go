@@ -16,13 +16,13 @@ import (
 
 // mosqSub is a running mosquitto_sub.
 type mosqSub struct {
-	t     testing.TB
-	cmd   *exec.Cmd
-	mu    sync.Mutex
-	msgs  []string
-	all   []string
-	done  chan struct{}
-	exit  error
+	t    testing.TB
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	msgs []string
+	all  []string
+	done chan struct{}
+	exit error
 }
 
 // startSub runs mosquitto_sub with args (plus -d for SUBACK detection) and

@@ -45,13 +45,15 @@ func (c *conn) connect(f *frame.Frame) bool {
 	}
 
 	// Heart-beats: cx,cy from the client (or transport.defaultHeartBeat).
-	// We send every cy and expect the client every cx, with grace.
+	// We send every cy and expect the client every cx, with grace. The
+	// default exists for STOMP 1.0 clients, which cannot negotiate
+	// heart-beats (ActiveMQ's AMQ-3603), so it applies to every version.
 	hb := f.Header.Get(frame.HeartBeat)
 	if hb == "" && c.info != nil && c.info.Connector != nil {
 		hb = c.info.Connector.DefaultHeartBeat
 	}
 	var sx, sy time.Duration
-	if hb != "" && v != "1.0" {
+	if hb != "" {
 		cx, cy, err := frame.ParseHeartBeat(hb)
 		if err != nil {
 			c.writeError(f, "Invalid heart-beat header: "+hb)

@@ -1,6 +1,7 @@
 package stomp
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/go-stomp/stomp/v3/frame"
@@ -21,6 +22,7 @@ type subscription struct {
 	topic    *broker.Subscription
 	consumer *broker.Consumer
 	tags     map[uint64]string // queue deliveries awaiting ACK: tag -> message-id (guarded by c.mu)
+	stopped  bool              // ended: the writer records no more tags (guarded by c.mu)
 }
 
 // Deliver implements broker.Subscriber for topic subscriptions.
@@ -136,8 +138,9 @@ func (c *conn) stopSub(s *subscription) {
 	}
 	c.b.StopConsume(s.consumer)
 	c.mu.Lock()
+	s.stopped = true
 	for tag, mid := range s.tags {
-		delete(c.byMsg, mid)
+		c.dropByMsg(mid, tag)
 		delete(s.tags, tag)
 	}
 	c.mu.Unlock()
@@ -181,11 +184,47 @@ func (c *conn) lookupAck(f *frame.Frame) (ackRef, bool) {
 		}
 		return ackRef{}, false
 	}
-	ref, ok := c.byMsg[f.Header.Get(frame.MessageId)]
-	return ref, ok
+	// One message can reach several subscriptions of this connection (two
+	// virtual-topic consumer queues, overlapping wildcards): the
+	// subscription header (required since 1.1) says which delivery.
+	refs := c.byMsg[f.Header.Get(frame.MessageId)]
+	sub, hasSub := f.Header.Contains(frame.Subscription)
+	for _, ref := range refs {
+		if !hasSub || ref.sub.id == sub {
+			return ref, true
+		}
+	}
+	return ackRef{}, false
 }
 
-// settle applies an ACK or NACK to the core and forgets what it covered.
+// addByMsg records a delivery awaiting a 1.0/1.1 ACK by message-id; a
+// redelivery to the same subscription replaces the earlier one. c.mu held.
+func (c *conn) addByMsg(mid string, ref ackRef) {
+	refs := c.byMsg[mid]
+	for i := range refs {
+		if refs[i].sub == ref.sub {
+			refs[i] = ref
+			return
+		}
+	}
+	c.byMsg[mid] = append(refs, ref)
+}
+
+// dropByMsg forgets the delivery tag of message mid. c.mu held.
+func (c *conn) dropByMsg(mid string, tag uint64) {
+	refs := slices.DeleteFunc(c.byMsg[mid], func(r ackRef) bool { return r.tag == tag })
+	if len(refs) == 0 {
+		delete(c.byMsg, mid)
+		return
+	}
+	c.byMsg[mid] = refs
+}
+
+// settle applies an ACK or NACK to the core and forgets what it covered:
+// the deliveries no longer outstanding. A NACKed message keeps its tag when
+// the queue redelivers it, possibly to this same subscription at once (and
+// the writer may already have recorded that redelivery), so the tag itself
+// is not dropped unless the core says it is no longer out.
 func (c *conn) settle(ref ackRef, ack bool) {
 	cons := ref.sub.consumer
 	if ack {
@@ -195,11 +234,9 @@ func (c *conn) settle(ref ackRef, ack bool) {
 	}
 	c.mu.Lock()
 	for tag, mid := range ref.sub.tags {
-		if tag == ref.tag || !cons.Outstanding(tag) {
+		if !cons.Outstanding(tag) {
 			delete(ref.sub.tags, tag)
-			if c.byMsg[mid].tag == tag {
-				delete(c.byMsg, mid)
-			}
+			c.dropByMsg(mid, tag)
 		}
 	}
 	c.mu.Unlock()

@@ -14,13 +14,12 @@ const writeBatch = 64 * 1024
 
 // writeLoop drains the outbound queue into as few writes as possible and
 // sends a heart-beat when nothing else went out for hbOut. Queue deliveries
-// with ack:auto are acknowledged once written.
+// with ack:auto are acknowledged as they are encoded (see claim).
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
 	var (
 		batch []outItem
 		buf   = make([]byte, 0, writeBatch+4096)
-		autos []ackRef
 	)
 	for {
 		items, ok := c.out.take(batch, c.hbOut)
@@ -40,9 +39,6 @@ func (c *conn) writeLoop() {
 				buf = append(buf, it.raw...)
 			} else {
 				buf = c.encodeMessage(buf, it)
-				if it.tag != 0 && it.sub.mode == broker.AckAuto {
-					autos = append(autos, ackRef{it.sub, it.tag})
-				}
 			}
 			if len(buf) >= writeBatch {
 				if !c.write(buf) {
@@ -55,11 +51,6 @@ func (c *conn) writeLoop() {
 			return
 		}
 		buf = buf[:0]
-		for _, a := range autos {
-			a.sub.consumer.Ack(a.tag)
-		}
-		clear(autos)
-		autos = autos[:0]
 		clear(items)
 		batch = items[:0]
 	}
@@ -78,6 +69,9 @@ func (c *conn) write(b []byte) bool {
 // an ACK are recorded so the client's ACK finds them.
 func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 	m, s := it.msg, it.sub
+	if it.tag != 0 && !claim(it) {
+		return buf
+	}
 	if m.Expired(time.Now()) && it.tag == 0 {
 		if it.topicSub != nil {
 			it.topicSub.CountDropped(1)
@@ -88,7 +82,7 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 	if it.tag != 0 {
 		d = it.queue
 	}
-	mid := m.ID(c.b.Name())
+	mid := c.b.MessageID(m)
 	f := frame.New(frame.MESSAGE,
 		frame.Destination, c.stompDest(d),
 		frame.MessageId, mid,
@@ -98,8 +92,10 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 		if it.tag != 0 {
 			ackID = strconv.FormatUint(it.tag, 10)
 			c.mu.Lock()
-			s.tags[it.tag] = mid
-			c.byMsg[mid] = ackRef{s, it.tag}
+			if !s.stopped {
+				s.tags[it.tag] = mid
+				c.addByMsg(mid, ackRef{s, it.tag})
+			}
 			c.mu.Unlock()
 		}
 		if c.version == "1.2" {
@@ -130,4 +126,17 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 	f.Header.Add(frame.ContentLength, strconv.Itoa(len(m.Payload)))
 	f.Body = m.Payload
 	return wire.Append(buf, f, c.version)
+}
+
+// claim reports whether a queue delivery is still this subscription's to
+// write. When a subscription ends (UNSUBSCRIBE) its unacknowledged
+// deliveries go back to the queue for other consumers, including those
+// still waiting here: writing them too would deliver them twice. With
+// ack:auto the delivery is acknowledged now, before the write, as ActiveMQ
+// does on dispatch, so it is either written here or taken back, never both.
+func claim(it *outItem) bool {
+	if it.sub.mode == broker.AckAuto {
+		return it.sub.consumer.Ack(it.tag)
+	}
+	return it.sub.consumer.Outstanding(it.tag)
 }

@@ -58,9 +58,25 @@ type Listener struct {
 
 	ctx            context.Context
 	cancel         context.CancelFunc
-	wg             sync.WaitGroup
 	lastRefusedLog atomic.Int64
-	httpSrv        *http.Server
+
+	mu      sync.Mutex // guards the fields below and wg.Add against Close
+	closed  bool
+	wg      sync.WaitGroup // connections being handled
+	httpSrv *http.Server
+}
+
+// track counts a connection that is about to be handled, unless the
+// listener is closed: then the caller drops it. Close waits for every
+// connection tracked before it was called.
+func (l *Listener) track() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.wg.Add(1)
+	return true
 }
 
 // Listen binds the connector's address. tlsCfg is required for TLS schemes.
@@ -113,7 +129,10 @@ func (l *Listener) Serve() error {
 		if !l.admit(c) {
 			continue
 		}
-		l.wg.Add(1)
+		if !l.track() {
+			c.Close()
+			return nil
+		}
 		go l.handle(c)
 	}
 }
@@ -179,10 +198,14 @@ func (l *Listener) handle(c net.Conn) {
 // Close stops accepting, tells handlers to finish (their ctx is cancelled)
 // and waits for them or ctx.
 func (l *Listener) Close(ctx context.Context) error {
+	l.mu.Lock()
+	l.closed = true
+	srv := l.httpSrv
+	l.mu.Unlock()
 	l.cancel()
 	err := l.ln.Close()
-	if l.httpSrv != nil {
-		l.httpSrv.Close()
+	if srv != nil {
+		srv.Close()
 	}
 	done := make(chan struct{})
 	go func() { l.wg.Wait(); close(done) }()
