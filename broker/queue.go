@@ -29,7 +29,8 @@ var DLQ = dest.Q("ActiveMQ.DLQ")
 type entry struct {
 	m          *Message
 	q          *queue
-	tag        uint64
+	seq        uint64 // enqueue order, kept across redeliveries
+	tag        uint64 // delivery tag, new for every dispatch
 	deliveries int
 	size       int64
 }
@@ -124,7 +125,8 @@ func (q *queue) send(ctx context.Context, m *Message) error {
 			return fmt.Errorf("%w: %s: %w", ErrQueueFull, q.d, ctx.Err())
 		}
 	}
-	e := &entry{m: m, q: q, tag: q.b.tags.Add(1), size: size}
+	seq := q.b.tags.Add(1)
+	e := &entry{m: m, q: q, seq: seq, tag: seq, size: size}
 	q.bytes += size
 	q.pending = append(q.pending, e)
 	q.enqueued.Add(1)
@@ -180,6 +182,9 @@ func (q *queue) dispatch() {
 			continue
 		}
 		q.pending[i] = nil
+		if e.deliveries > 0 {
+			e.tag = q.b.tags.Add(1) // a redelivery is a new delivery
+		}
 		e.deliveries++
 		c.take(e)
 		q.dispatched.Add(1)
@@ -268,7 +273,7 @@ func (q *queue) requeue(es []*entry, nack bool) {
 		}
 		back = append(back, e)
 	}
-	slices.SortFunc(back, func(a, b *entry) int { return cmp.Compare(a.tag, b.tag) })
+	slices.SortFunc(back, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
 	q.pending = append(back, q.pending...)
 	q.dispatch()
 	q.mu.Unlock()
