@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive: mosquitto_pub/sub (e2e), mosquitto (the
 # benchmark comparison), python3-stomp (STOMP e2e), activemq (its example
-# configs are loader fixtures), openssl (certificates), iproute2 (regions).
-PKGS=(mosquitto-clients mosquitto python3-stomp activemq openssl iproute2 ca-certificates)
+# configs are loader fixtures), openssl (certificates), iproute2 (regions),
+# chromium (console browser tests).
+PKGS=(mosquitto-clients mosquitto python3-stomp activemq openssl iproute2 ca-certificates chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,5 +37,6 @@ mkdir -p bin
 go build -o bin/hashi ./cmd/hashi
 export HASHI_BIN="$PWD/bin/hashi"
 
+export HASHI_REQUIRE_DEPS=1
 echo "==> go test -race"
 go test -race -count=1 -timeout 20m "$@" ./...

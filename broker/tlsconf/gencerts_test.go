@@ -1,6 +1,7 @@
 package tlsconf
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,10 +14,10 @@ import (
 // completes a handshake with a required client certificate.
 func TestGenCertsScript(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
+		skipOrFail(t, "openssl not installed")
 	}
 	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash not installed")
+		skipOrFail(t, "bash not installed")
 	}
 	dir := t.TempDir()
 	script, err := filepath.Abs("../../scripts/gen-certs.sh")
@@ -70,7 +71,7 @@ func TestGenCertsScript(t *testing.T) {
 // JDK keytool defaults) is refused with the conversion command.
 func TestModernPKCS12Help(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("openssl not installed")
+		skipOrFail(t, "openssl not installed")
 	}
 	p := newPKI(t)
 	cert := writeFile(t, p.dir, "cert.pem", p.server.certPEM())
@@ -87,4 +88,14 @@ func TestModernPKCS12Help(t *testing.T) {
 	if !strings.Contains(err.Error(), "openssl pkcs12 -in "+out+" -out "+filepath.Join(p.dir, "modern.pem")+" -nodes") {
 		t.Errorf("error lacks the conversion command: %v", err)
 	}
+}
+
+// skipOrFail skips, unless scripts/test.sh asked for every test dependency
+// to be present (HASHI_REQUIRE_DEPS), so a missing install step fails CI.
+func skipOrFail(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("HASHI_REQUIRE_DEPS") != "" {
+		t.Fatal(why + " (scripts/test.sh installs it)")
+	}
+	t.Skip(why)
 }
