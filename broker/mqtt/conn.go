@@ -1,7 +1,6 @@
 package mqtt
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -25,7 +24,6 @@ type conn struct {
 	b      *broker.Broker
 	nc     net.Conn
 	info   *transport.Info
-	log    hclog.Logger
 	id     uint64
 	remote string
 	r      *packet.Reader
@@ -42,6 +40,7 @@ type conn struct {
 	will      *will
 
 	// Reader goroutine only.
+	published  int
 	aliases    map[uint16]string
 	writeOK    map[string]bool
 	writeGen   uint64
@@ -50,6 +49,8 @@ type conn struct {
 
 	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
 	unregister func()
+	props      *packet.Properties // writer scratch for MQTT 5 properties, made on first use
+	doneOnce   sync.Once
 	closeOnce  sync.Once
 	closed     atomic.Bool // closeWith ran
 	reason     string      // why the connection closed, for the log; set in closeOnce
@@ -64,11 +65,12 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 		info:       info,
 		id:         srv.b.NextConnID(),
 		remote:     nc.RemoteAddr().String(),
-		out:        newOutq(),
 		writerDone: make(chan struct{}),
 	}
-	c.log = srv.log.With("conn", c.id, "remote", c.remote)
-	c.r = packet.NewReader(nc, 32*1024)
+	c.out = newOutq(func() { go c.writeLoop() })
+	// Small to start: most connections are quiet devices. A connection
+	// that publishes gets a large buffer (see handlePublish).
+	c.r = packet.NewReader(nc, 256)
 	if info != nil && info.Connector != nil && info.Connector.MaxFrameSize > 0 {
 		c.r.MaxPacketSize = int(min(info.Connector.MaxFrameSize, packet.MaxRemainingLength+5))
 	}
@@ -78,11 +80,10 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 // errClientDisconnect ends the read loop after a DISCONNECT.
 var errClientDisconnect = errors.New("client sent DISCONNECT")
 
-// run serves the connection until it ends. A shutdown (ctx) also ends a
-// connection that is still waiting for its CONNECT.
-func (c *conn) run(ctx context.Context) {
-	stop := context.AfterFunc(ctx, c.shutdown)
-	defer stop()
+// run serves the connection until it ends. Server.Shutdown ends it, also
+// while it still waits for its CONNECT; a removed transport connector closes
+// its connections through the broker's connection registry.
+func (c *conn) run() {
 	c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ConnectTimeout))
 	p, err := c.r.Read()
 	if err != nil {
@@ -93,7 +94,7 @@ func (c *conn) run(ctx context.Context) {
 	cp, ok := p.(*packet.Connect)
 	if !ok {
 		// [MQTT-3.1.0-1] the first packet must be CONNECT.
-		c.log.Warn("closing connection: first packet is not CONNECT", "packet", p.Type().String())
+		c.early().Warn("closing connection: first packet is not CONNECT", "packet", p.Type().String())
 		c.abort()
 		return
 	}
@@ -101,7 +102,6 @@ func (c *conn) run(ctx context.Context) {
 		c.abort()
 		return
 	}
-	go c.writeLoop()
 	err = c.readLoop()
 	c.finish(err)
 }
@@ -109,7 +109,7 @@ func (c *conn) run(ctx context.Context) {
 // abort closes a connection that never got a writer (refused or broken
 // before CONNACK).
 func (c *conn) abort() {
-	close(c.writerDone)
+	c.finishWriting()
 	c.nc.Close()
 }
 
@@ -118,7 +118,7 @@ func (c *conn) abort() {
 // else just closes.
 func (c *conn) refuseUnreadable(p packet.Packet, err error) {
 	if cp, ok := p.(*packet.Connect); ok && errors.Is(err, packet.UnsupportedProtocolVersion) {
-		c.log.Warn("refusing connection: unsupported MQTT protocol level", "level", cp.ProtocolVersion, "client", cp.ClientID)
+		c.early().Warn("refusing connection: unsupported MQTT protocol level", "level", cp.ProtocolVersion, "client", cp.ClientID)
 		// Answer in the 3.1.1 form (20 02 00 01), which every client level
 		// can parse; the MQTT 5 form (0x84 plus properties) would be
 		// malformed for an older client [MQTT-3.1.2-2].
@@ -127,11 +127,11 @@ func (c *conn) refuseUnreadable(p packet.Packet, err error) {
 	}
 	switch {
 	case errors.Is(err, io.EOF):
-		c.log.Debug("connection closed before CONNECT")
+		c.early().Debug("connection closed before CONNECT")
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.log.Warn("closing connection: no CONNECT received", "timeout", c.srv.opts.ConnectTimeout)
+		c.early().Warn("closing connection: no CONNECT received", "timeout", c.srv.opts.ConnectTimeout)
 	default:
-		c.log.Warn("closing connection: bad CONNECT", "error", err)
+		c.early().Warn("closing connection: bad CONNECT", "error", err)
 	}
 }
 
@@ -139,7 +139,7 @@ func (c *conn) refuseUnreadable(p packet.Packet, err error) {
 func (c *conn) writeNow(p packet.Packet, version byte) {
 	buf, err := packet.Append(nil, p, version)
 	if err != nil {
-		c.log.Error("encoding failed", "packet", p.Type().String(), "error", err)
+		c.early().Error("encoding failed", "packet", p.Type().String(), "error", err)
 		return
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -285,7 +285,7 @@ func (c *conn) finish(err error) {
 		c.closeWith(packet.KeepAliveTimeout, "keep alive timeout")
 	default:
 		if code, ok := packet.CodeOf(err); ok && !c.closed.Load() {
-			c.log.Warn("protocol violation, closing", "error", err)
+			c.logger().Warn("protocol violation, closing", "error", err)
 			c.closeWith(code, err.Error())
 		} else {
 			c.closeWith(packet.UnspecifiedError, "read error: "+errString(err))
@@ -297,7 +297,7 @@ func (c *conn) finish(err error) {
 	if c.unregister != nil {
 		c.unregister()
 	}
-	c.log.Info("client disconnected", "reason", c.reason)
+	c.logger().Info("client disconnected", "reason", c.reason)
 }
 
 func errString(err error) string {
@@ -305,4 +305,17 @@ func errString(err error) string {
 		return "none"
 	}
 	return err.Error()
+}
+
+// early is the logger for a connection whose CONNECT was not accepted yet.
+func (c *conn) early() hclog.Logger { return c.srv.log.With("conn", c.id, "remote", c.remote) }
+
+// logger is the connection's logger. It is made when something is logged
+// rather than kept: ten thousand idle devices should not each hold one.
+func (c *conn) logger() hclog.Logger {
+	args := []any{"conn", c.id, "remote", c.remote, "client", c.clientID}
+	if c.ident.User != "" {
+		args = append(args, "user", c.ident.User)
+	}
+	return c.srv.log.With(args...)
 }

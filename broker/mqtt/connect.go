@@ -35,7 +35,7 @@ func (c *conn) connect(p *packet.Connect) bool {
 	// codes (NotAuthorized -> 5, ClientIdentifierNotValid -> 2).
 	refuse := func(code packet.ReasonCode, why string) bool {
 		ack.ReasonCode = code
-		c.log.Warn("refusing connection", "client", p.ClientID, "user", p.Username, "reason", why)
+		c.early().Warn("refusing connection", "client", p.ClientID, "user", p.Username, "reason", why)
 		c.writeNow(ack, c.version)
 		return false
 	}
@@ -49,7 +49,6 @@ func (c *conn) connect(p *packet.Connect) bool {
 		c.clientID = "hashi-" + randomID()
 		assigned = true
 	}
-	c.log = c.log.With("client", c.clientID)
 
 	// Enhanced authentication is not offered.
 	if v5 && p.Properties.Has(packet.PropAuthenticationMethod) {
@@ -63,9 +62,6 @@ func (c *conn) connect(p *packet.Connect) bool {
 		return refuse(packet.NotAuthorized, err.Error())
 	}
 	c.ident = id
-	if id.User != "" {
-		c.log = c.log.With("user", id.User)
-	}
 
 	// Will message.
 	if p.WillFlag {
@@ -154,7 +150,7 @@ func (c *conn) connect(p *packet.Connect) bool {
 		ID: c.id, Protocol: "mqtt", Connector: connector, ClientID: c.clientID, User: c.ident.User, Remote: c.remote,
 		Close: func(reason string) { c.closeWith(packet.AdministrativeAction, reason) },
 	})
-	c.log.Info("client connected", "version", versionName(c.version), "clean", p.CleanStart, "keepalive", ka, "session_present", ack.SessionPresent)
+	c.logger().Info("client connected", "version", versionName(c.version), "clean", p.CleanStart, "keepalive", ka, "session_present", ack.SessionPresent)
 	return true
 }
 

@@ -32,22 +32,35 @@ type outItem struct {
 //     receive maximum the broker advertises.
 //
 // The writer takes everything queued at once and writes it with one syscall
-// per batch, which is where most of Hashi's QoS 0 throughput comes from.
+// per batch, which is where most of Hashi's QoS 0 throughput comes from. It
+// runs only while there is something to write: an idle connection holds no
+// writer goroutine and no write buffer, which keeps ten thousand idle
+// devices cheap.
 type outq struct {
-	mu     sync.Mutex
-	items  []outItem // items[head:] are queued
-	head   int
-	qos0   int
-	closed bool
-	wake   chan struct{}
+	mu      sync.Mutex
+	items   []outItem // items[head:] are queued
+	head    int
+	qos0    int
+	closed  bool
+	running bool   // a writer goroutine is draining the queue
+	start   func() // starts a writer goroutine
 }
 
-func newOutq() *outq { return &outq{wake: make(chan struct{}, 1)} }
+func newOutq(start func()) *outq { return &outq{start: start} }
 
-func (q *outq) signal() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
+// kick starts a writer if none runs. q.mu must be held; the caller calls
+// the returned function (if any) after unlocking.
+func (q *outq) kick() func() {
+	if q.running {
+		return nil
+	}
+	q.running = true
+	return q.start
+}
+
+func run(f func()) {
+	if f != nil {
+		f()
 	}
 }
 
@@ -59,8 +72,9 @@ func (q *outq) push(it outItem) bool {
 		return false
 	}
 	q.items = append(q.items, it)
+	f := q.kick()
 	q.mu.Unlock()
-	q.signal()
+	run(f)
 	return true
 }
 
@@ -77,38 +91,48 @@ func (q *outq) pushQoS0(it outItem, limit int) (dropped int) {
 	}
 	q.items = append(q.items, it)
 	q.qos0++
+	f := q.kick()
 	q.mu.Unlock()
-	q.signal()
+	run(f)
 	return dropped
 }
 
-// take waits for queued items and returns them all; buf is reused for the
-// next batch. It returns ok=false once the queue is closed and empty.
-func (q *outq) take(buf []outItem) ([]outItem, bool) {
-	for {
-		q.mu.Lock()
-		if len(q.items) > q.head {
-			items := q.items[q.head:]
-			q.items, q.head = buf[:0], 0
-			q.qos0 = 0
-			q.mu.Unlock()
-			return items, true
-		}
-		closed := q.closed
-		q.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-q.wake
+// Writer states returned by take.
+const (
+	haveItems = iota
+	idle      // nothing queued: the writer goroutine ends
+	drained   // closed and nothing queued: the connection's last write is done
+)
+
+// take returns everything queued; buf is reused for the next batch. With
+// nothing queued the writer must end: idle, or drained once closed.
+func (q *outq) take(buf []outItem) ([]outItem, int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) > q.head {
+		items := q.items[q.head:]
+		q.items, q.head = buf[:0], 0
+		q.qos0 = 0
+		return items, haveItems
 	}
+	q.running = false
+	if cap(q.items) > 64 {
+		q.items, q.head = nil, 0 // a burst is over: let its array go
+	}
+	if q.closed {
+		return nil, drained
+	}
+	return nil, idle
 }
 
-// close stops the queue; take drains what is left and then reports !ok.
+// close stops the queue; a writer drains what is left and then ends with
+// drained. It starts a writer if none runs so that the end is reached.
 func (q *outq) close() {
 	q.mu.Lock()
 	q.closed = true
+	f := q.kick()
 	q.mu.Unlock()
-	q.signal()
+	run(f)
 }
 
 // Len is the number of queued items.

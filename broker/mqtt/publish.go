@@ -12,6 +12,9 @@ import (
 // handlePublish handles a PUBLISH from the client: topic alias, checks,
 // authorization, hand-off to the broker, and the acknowledgement.
 func (c *conn) handlePublish(p *packet.Publish) error {
+	if c.published++; c.published == busyPublisher {
+		c.r.Grow(64 << 10)
+	}
 	topic := p.Topic
 	if c.version == packet.V5 && p.Properties.Has(packet.PropTopicAlias) {
 		a := p.Properties.TopicAlias
@@ -42,6 +45,9 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 			c.sess.mu.Unlock()
 			return &packet.Error{Code: packet.ReceiveMaximumExceeded, Msg: "too many QoS 2 publishes awaiting PUBREL [MQTT-3.3.4-7]"}
 		}
+		if c.sess.inbound2 == nil {
+			c.sess.inbound2 = make(map[uint16]struct{})
+		}
 		c.sess.inbound2[p.PacketID] = struct{}{}
 		c.sess.mu.Unlock()
 		if dup {
@@ -60,7 +66,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		// acknowledged and dropped.
 		if !c.dollarWarn {
 			c.dollarWarn = true
-			c.log.Warn("dropping publishes to '$' topics (transport.publishDollarTopics=false)", "topic", topic)
+			c.logger().Warn("dropping publishes to '$' topics (transport.publishDollarTopics=false)", "topic", topic)
 		}
 		c.b.Stats().Dropped.Add(1)
 		code = packet.NotAuthorized
@@ -106,6 +112,11 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	}
 	return nil
 }
+
+// busyPublisher is the number of PUBLISH packets after which a connection's
+// read buffer grows from 1 KiB to 64 KiB, so a stream of publishes is read
+// with few system calls.
+const busyPublisher = 16
 
 func (c *conn) ack(t packet.Type, pid uint16, code packet.ReasonCode) {
 	c.out.push(outItem{ctl: &packet.Ack{PacketType: t, PacketID: pid, ReasonCode: code}})

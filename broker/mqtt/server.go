@@ -108,7 +108,7 @@ func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
-	c.run(ctx)
+	c.run()
 }
 
 // Shutdown closes every connection (MQTT 5 clients get DISCONNECT 0x8B) and

@@ -63,9 +63,6 @@ func newSession(srv *Server, id string) *session {
 	return &session{
 		srv:       srv,
 		id:        id,
-		subs:      make(map[string]*broker.Subscription),
-		inflight:  make(map[uint16]*inflight),
-		inbound2:  make(map[uint16]struct{}),
 		maxQueued: srv.opts.MaxQueued,
 	}
 }
@@ -156,6 +153,9 @@ func (s *session) sendLocked(d delivery) {
 	pid := s.allocPID()
 	s.order++
 	f := &inflight{delivery: d, pid: pid, order: s.order}
+	if s.inflight == nil {
+		s.inflight = make(map[uint16]*inflight)
+	}
 	s.inflight[pid] = f
 	s.c.out.push(outItem{msg: d.msg, sub: d.sub, qos: d.qos, pid: pid, retain: d.retain, subIDs: d.subIDs})
 }

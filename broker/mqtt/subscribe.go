@@ -27,7 +27,7 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 		group, filter, shared, err := packet.ParseShared(o.Filter)
 		if err != nil || !packet.ValidTopicFilter(filter) {
 			codes[i] = c.subFailure(packet.TopicFilterInvalid)
-			c.log.Warn("invalid topic filter in SUBSCRIBE", "filter", o.Filter)
+			c.logger().Warn("invalid topic filter in SUBSCRIBE", "filter", o.Filter)
 			continue
 		}
 		if shared && o.NoLocal {
@@ -59,6 +59,9 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 		}
 		ss.mu.Lock()
 		old := ss.subs[o.Filter]
+		if ss.subs == nil {
+			ss.subs = make(map[string]*broker.Subscription)
+		}
 		ss.subs[o.Filter] = sub
 		ss.mu.Unlock()
 		// Replace an existing subscription with the same filter

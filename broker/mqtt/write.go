@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"sync"
 	"time"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
@@ -9,26 +10,37 @@ import (
 // writeBatch is how many bytes the writer gathers before a write call.
 const writeBatch = 64 * 1024
 
+// writeBufs are the writers' batch buffers, shared by all connections: a
+// connection only holds one while it has something to write.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBatch+4096); return &b }}
+
 // writeLoop drains the outbound queue: everything queued is encoded into one
-// buffer and written with as few syscalls as possible. It closes the socket
-// when the queue is closed and drained, or on a write error.
+// buffer and written with as few syscalls as possible. It runs while there is
+// something to write (outq starts it) and closes writerDone, and the socket,
+// once the queue is closed and drained or a write fails.
 func (c *conn) writeLoop() {
-	defer close(c.writerDone)
-	var (
-		batch []outItem
-		buf   = make([]byte, 0, writeBatch+4096)
-		props packet.Properties
-	)
+	bp := writeBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		*bp = buf[:0]
+		writeBufs.Put(bp)
+	}()
+	var batch []outItem
 	for {
-		items, ok := c.out.take(batch)
-		if !ok {
+		items, state := c.out.take(batch)
+		switch state {
+		case idle:
+			return
+		case drained:
+			c.finishWriting()
 			return
 		}
 		now := time.Now()
 		for i := range items {
-			buf = c.encode(buf, &items[i], &props, now)
+			buf = c.encode(buf, &items[i], now)
 			if len(buf) >= writeBatch {
 				if !c.write(buf) {
+					c.failWriting(items[i+1:])
 					return
 				}
 				buf = buf[:0]
@@ -36,6 +48,7 @@ func (c *conn) writeLoop() {
 		}
 		if len(buf) > 0 {
 			if !c.write(buf) {
+				c.failWriting(nil)
 				return
 			}
 			buf = buf[:0]
@@ -43,6 +56,22 @@ func (c *conn) writeLoop() {
 		clear(items)
 		batch = items[:0]
 	}
+}
+
+// finishWriting marks the end of the connection's writes.
+func (c *conn) finishWriting() {
+	c.doneOnce.Do(func() { close(c.writerDone) })
+}
+
+// failWriting ends writing after a write error; what is still queued will
+// never be written (QoS 1/2 deliveries stay in the session's window).
+func (c *conn) failWriting([]outItem) {
+	for {
+		if _, state := c.out.take(nil); state != haveItems {
+			break
+		}
+	}
+	c.finishWriting()
 }
 
 func (c *conn) write(b []byte) bool {
@@ -55,11 +84,11 @@ func (c *conn) write(b []byte) bool {
 }
 
 // encode appends one queued item to buf.
-func (c *conn) encode(buf []byte, it *outItem, props *packet.Properties, now time.Time) []byte {
+func (c *conn) encode(buf []byte, it *outItem, now time.Time) []byte {
 	if it.ctl != nil {
 		out, err := packet.Append(buf, it.ctl, c.version)
 		if err != nil {
-			c.log.Error("cannot encode packet", "packet", it.ctl.Type().String(), "error", err)
+			c.logger().Error("cannot encode packet", "packet", it.ctl.Type().String(), "error", err)
 			return buf
 		}
 		return out
@@ -67,6 +96,10 @@ func (c *conn) encode(buf []byte, it *outItem, props *packet.Properties, now tim
 	m := it.msg
 	var pp *packet.Properties
 	if c.version == packet.V5 {
+		if c.props == nil {
+			c.props = new(packet.Properties)
+		}
+		props := c.props
 		if !fillProps(props, m, it.subIDs, now) && !it.dup {
 			c.discard(it, "expired")
 			return buf
@@ -79,7 +112,7 @@ func (c *conn) encode(buf []byte, it *outItem, props *packet.Properties, now tim
 	start := len(buf)
 	out, err := packet.AppendPublish(buf, c.version, m.MQTTTopic(), m.Payload, it.qos, it.retain, it.dup, it.pid, pp)
 	if err != nil {
-		c.log.Error("cannot encode PUBLISH", "topic", m.MQTTTopic(), "error", err)
+		c.logger().Error("cannot encode PUBLISH", "topic", m.MQTTTopic(), "error", err)
 		c.discard(it, "unencodable")
 		return buf
 	}
@@ -102,5 +135,5 @@ func (c *conn) discard(it *outItem, why string) {
 	if it.qos > 0 {
 		c.sess.acked(it.pid)
 	}
-	c.log.Debug("message not delivered", "topic", it.msg.MQTTTopic(), "reason", why)
+	c.logger().Debug("message not delivered", "topic", it.msg.MQTTTopic(), "reason", why)
 }

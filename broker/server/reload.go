@@ -110,6 +110,7 @@ func (s *Server) Apply(cfg *config.Config) (*Changes, error) {
 		ch.ConnectorsAdded = append(ch.ConnectorsAdded, l.Connector().Name)
 	}
 	for _, l := range retire {
+		s.core.CloseConnections(l.Connector().Name, "transport connector "+l.Connector().Name+" removed by a configuration change")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		l.Close(ctx)
 		cancel()

@@ -183,11 +183,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.ready.Store(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	errs := []error{s.net.Stop(ctx), s.closeListeners(ctx)}
+	// Bridges first, then the protocol servers end their connections (the
+	// listeners' handlers return), then the listeners close.
+	errs := []error{s.net.Stop(ctx), s.mqtt.Shutdown(ctx), s.stomp.Shutdown(ctx), s.closeListeners(ctx)}
 	if s.admin != nil {
 		errs = append(errs, s.admin.Shutdown(ctx))
 	}
-	errs = append(errs, s.mqtt.Shutdown(ctx), s.stomp.Shutdown(ctx), s.core.Shutdown(ctx))
+	errs = append(errs, s.core.Shutdown(ctx))
 	return errors.Join(errs...)
 }
 

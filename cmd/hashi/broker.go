@@ -32,6 +32,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	jsonLog := fs.Bool("log-json", os.Getenv("HASHI_LOG_JSON") != "", "log as JSON lines (env HASHI_LOG_JSON)")
 	adminAddr := fs.String("admin", envOrSet("HASHI_ADMIN", "127.0.0.1:8161"), `admin HTTP listener (console, JSON API, metrics); "" turns it off (env HASHI_ADMIN)`)
 	adminTLS := fs.Bool("admin-tls", false, "serve the admin listener over HTTPS with the <sslContext> key store")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	consoleGroups := fs.String("console-groups", "admins,activemq-webconsole", "groups whose users may log in to the console and admin API")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -57,6 +58,12 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 			*cfgPath = abs
 		}
 		text, _ = os.ReadFile(*cfgPath)
+	}
+	if *pprofAddr != "" {
+		if err := startPprof(*pprofAddr, log); err != nil {
+			log.Error("cannot start the profiling listener", "error", err)
+			return 1
+		}
 	}
 	srv, err := server.NewWithOptions(cfg, log, server.Options{
 		AdminAddr: *adminAddr, AdminTLS: *adminTLS, ConsoleGroups: splitList(*consoleGroups),

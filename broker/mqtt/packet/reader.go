@@ -2,6 +2,7 @@ package packet
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"hash/maphash"
 	"io"
@@ -39,12 +40,13 @@ type Reader struct {
 	Version byte
 
 	br   *bufio.Reader
+	src  io.Reader
 	err  error // sticky: the stream is out of sync
 	seed maphash.Seed
 	// topics is a small direct-mapped cache of recent PUBLISH topic names,
 	// so a client that publishes to the same topics does not allocate a new
 	// string per message. Strings are immutable, so sharing is safe.
-	topics [topicCacheSize]string
+	topics *[topicCacheSize]string // made on the first PUBLISH
 }
 
 const (
@@ -59,16 +61,32 @@ func NewReader(r io.Reader, bufSize int) *Reader {
 	if bufSize <= 0 {
 		bufSize = DefaultBufferSize
 	}
-	return &Reader{br: bufio.NewReaderSize(r, bufSize), seed: maphash.MakeSeed()}
+	return &Reader{br: bufio.NewReaderSize(r, bufSize), src: r, seed: maphash.MakeSeed()}
+}
+
+// Grow enlarges the read buffer to size bytes, keeping what is buffered. A
+// server starts connections with a small buffer (idle devices cost little)
+// and grows it for the busy ones.
+func (r *Reader) Grow(size int) {
+	if r.br.Size() >= size {
+		return
+	}
+	var src io.Reader = r.src
+	if n := r.br.Buffered(); n > 0 {
+		b, _ := r.br.Peek(n)
+		src = io.MultiReader(bytes.NewReader(append([]byte(nil), b...)), r.src)
+	}
+	r.br = bufio.NewReaderSize(src, size)
 }
 
 // Reset discards buffered data and state (except MaxPacketSize) and reads
 // from r; Version is set to 0.
 func (r *Reader) Reset(rd io.Reader) {
 	r.br.Reset(rd)
+	r.src = rd
 	r.err = nil
 	r.Version = 0
-	r.topics = [topicCacheSize]string{}
+	r.topics = nil
 }
 
 // SetMaxPacketSize sets MaxPacketSize.
@@ -192,6 +210,9 @@ func unexpected(err error) error {
 func (r *Reader) intern(b []byte) string {
 	if len(b) > topicCacheMaxLen || len(b) == 0 {
 		return string(b)
+	}
+	if r.topics == nil {
+		r.topics = new([topicCacheSize]string)
 	}
 	slot := &r.topics[maphash.Bytes(r.seed, b)%topicCacheSize]
 	if *slot == string(b) {
