@@ -142,9 +142,13 @@ func (c *conn) writeNow(p packet.Packet, version byte) {
 		c.early().Error("encoding failed", "packet", p.Type().String(), "error", err)
 		return
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	c.nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
 	c.nc.Write(buf)
+	c.nc.SetWriteDeadline(time.Time{}) // the writer's writes have no deadline
 }
+
+// handshakeWriteTimeout bounds writing CONNACK.
+var handshakeWriteTimeout = 5 * time.Second
 
 func (c *conn) readLoop() error {
 	for {
