@@ -3,10 +3,13 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/dest"
@@ -48,8 +51,16 @@ func (s *Server) brokerInfo(w http.ResponseWriter, _ *http.Request, _ *who) {
 			"connections":  len(b.Connections()),
 			"bridges":      len(s.be.Network.Bridges()),
 		},
-		"rates": b.Rates(),
+		"rates": nonNil(b.Rates()),
 	})
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func (s *Server) bridges(w http.ResponseWriter, _ *http.Request, _ *who) {
@@ -68,8 +79,41 @@ func (s *Server) queues(w http.ResponseWriter, _ *http.Request, _ *who) {
 	writeJSON(w, http.StatusOK, map[string]any{"queues": s.be.Core.Queues()})
 }
 
+// checkName accepts one concrete destination name: not empty, no wildcard
+// (which names several destinations), no composite list, no empty segment,
+// no control character.
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty name")
+	case dest.IsWildcard(name) || dest.ValidatePattern(name) != nil:
+		return errors.New("wildcards (* and >) name several destinations, not one")
+	case strings.Contains(name, ","):
+		return errors.New("a composite destination (a,b) is not one destination")
+	case strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, ".."):
+		return errors.New("empty name segment")
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return errors.New("control character in the name")
+	}
+	return nil
+}
+
+// queuePath reads the queue named in the path; a bad name answers 400.
+func queuePath(w http.ResponseWriter, r *http.Request) (dest.Destination, bool) {
+	name := r.PathValue("name")
+	if err := checkName(name); err != nil {
+		fail(w, http.StatusBadRequest, "invalid queue name "+strconv.Quote(name)+": "+err.Error())
+		return dest.Destination{}, false
+	}
+	return dest.Q(name), true
+}
+
 func (s *Server) queue(w http.ResponseWriter, r *http.Request, _ *who) {
-	st, ok := s.be.Core.QueueStats(dest.Q(r.PathValue("name")))
+	d, ok := queuePath(w, r)
+	if !ok {
+		return
+	}
+	st, ok := s.be.Core.QueueStats(d)
 	if !ok {
 		fail(w, http.StatusNotFound, "no queue "+r.PathValue("name"))
 		return
@@ -87,7 +131,11 @@ func (s *Server) browse(w http.ResponseWriter, r *http.Request, _ *who) {
 		}
 		limit = n
 	}
-	ms, ok := s.be.Core.Browse(dest.Q(r.PathValue("name")), limit)
+	d, ok := queuePath(w, r)
+	if !ok {
+		return
+	}
+	ms, ok := s.be.Core.Browse(d, limit)
 	if !ok {
 		fail(w, http.StatusNotFound, "no queue "+r.PathValue("name"))
 		return
@@ -121,7 +169,7 @@ func (s *Server) subscribers(w http.ResponseWriter, _ *http.Request, _ *who) {
 			Delivered: sub.Delivered(), Dropped: sub.Dropped(),
 		})
 	})
-	writeJSON(w, http.StatusOK, map[string]any{"topicSubscribers": subs, "queueConsumers": s.be.Core.Consumers()})
+	writeJSON(w, http.StatusOK, map[string]any{"topicSubscribers": subs, "queueConsumers": nonNil(s.be.Core.Consumers())})
 }
 
 func (s *Server) connections(w http.ResponseWriter, _ *http.Request, _ *who) {
@@ -168,8 +216,8 @@ func (s *Server) queueCreate(w http.ResponseWriter, r *http.Request, _ *who) {
 		fail(w, http.StatusBadRequest, "want JSON {\"name\":\"QUEUE\"}")
 		return
 	}
-	if err := dest.ValidatePattern(req.Name); err != nil || dest.IsWildcard(req.Name) {
-		fail(w, http.StatusBadRequest, "invalid queue name "+strconv.Quote(req.Name))
+	if err := checkName(req.Name); err != nil {
+		fail(w, http.StatusBadRequest, "invalid queue name "+strconv.Quote(req.Name)+": "+err.Error())
 		return
 	}
 	s.be.Core.CreateQueue(dest.Q(req.Name))
@@ -177,7 +225,10 @@ func (s *Server) queueCreate(w http.ResponseWriter, r *http.Request, _ *who) {
 }
 
 func (s *Server) queuePurge(w http.ResponseWriter, r *http.Request, _ *who) {
-	d := dest.Q(r.PathValue("name"))
+	d, ok := queuePath(w, r)
+	if !ok {
+		return
+	}
 	if !s.be.Core.QueueExists(d) {
 		fail(w, http.StatusNotFound, "no queue "+d.Name)
 		return
@@ -186,7 +237,11 @@ func (s *Server) queuePurge(w http.ResponseWriter, r *http.Request, _ *who) {
 }
 
 func (s *Server) queueDelete(w http.ResponseWriter, r *http.Request, _ *who) {
-	if !s.be.Core.DeleteQueue(dest.Q(r.PathValue("name"))) {
+	d, ok := queuePath(w, r)
+	if !ok {
+		return
+	}
+	if !s.be.Core.DeleteQueue(d) {
 		fail(w, http.StatusNotFound, "no queue "+r.PathValue("name"))
 		return
 	}
@@ -214,7 +269,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, caller *who) {
 		return
 	}
 	d, err := dest.Parse(req.Destination, dest.Queue)
-	if err != nil || dest.ValidatePattern(d.Name) != nil || d.IsWildcard() {
+	if err != nil || (d.Kind != dest.Queue && d.Kind != dest.Topic) || checkName(d.Name) != nil {
 		fail(w, http.StatusBadRequest, "destination must be queue://NAME or topic://NAME without wildcards")
 		return
 	}

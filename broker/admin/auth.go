@@ -140,7 +140,10 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *who)) http.H
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, status, msg := s.identify(r)
 		if caller == nil {
-			if status == http.StatusUnauthorized {
+			// The challenge invites scripts to use HTTP Basic; the console
+			// marks its requests so that browsers show its login form
+			// instead of their own password dialog.
+			if status == http.StatusUnauthorized && r.Header.Get("X-Requested-With") == "" {
 				w.Header().Set("WWW-Authenticate", `Basic realm="hashi"`)
 			}
 			fail(w, status, msg)

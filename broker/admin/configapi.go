@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -66,7 +67,7 @@ func readXML(r *http.Request) (text []byte, comment string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if r.Header.Get("Content-Type") == "application/json" {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
 		var req struct {
 			XML     string `json:"xml"`
 			Comment string `json:"comment"`

@@ -2,10 +2,10 @@ package admin
 
 import (
 	"net/http"
-
-	"github.com/hashi-broker/hashi/broker"
 	"strings"
 	"time"
+
+	"github.com/hashi-broker/hashi/broker"
 )
 
 // jolokia answers Jolokia "read" requests for the broker MBean, so existing
