@@ -64,7 +64,7 @@ type Consumer struct {
 	demandID uint64
 	mu       sync.Mutex // after queue.mu
 	inflight map[uint64]*entry
-	order    []uint64 // tags in dispatch order, for cumulative acks
+	order    []uint64 // AckClient only: tags in dispatch order, for cumulative acks
 	queues   []*queue
 	closed   bool
 }
@@ -94,7 +94,9 @@ func (c *Consumer) Inflight() int {
 func (c *Consumer) take(e *entry) {
 	c.mu.Lock()
 	c.inflight[e.tag] = e
-	c.order = append(c.order, e.tag)
+	if c.Mode == AckClient {
+		c.order = append(c.order, e.tag)
+	}
 	c.mu.Unlock()
 }
 
@@ -120,7 +122,6 @@ func (c *Consumer) Ack(tag uint64) bool {
 	} else {
 		done = append(done, e)
 		delete(c.inflight, tag)
-		c.order = slices.DeleteFunc(c.order, func(t uint64) bool { return t == tag })
 	}
 	c.mu.Unlock()
 	for _, e := range done {
@@ -138,7 +139,9 @@ func (c *Consumer) Nack(tag uint64) bool {
 	e, ok := c.inflight[tag]
 	if ok {
 		delete(c.inflight, tag)
-		c.order = slices.DeleteFunc(c.order, func(t uint64) bool { return t == tag })
+		if c.Mode == AckClient {
+			c.order = slices.DeleteFunc(c.order, func(t uint64) bool { return t == tag })
+		}
 	}
 	c.mu.Unlock()
 	if !ok {
@@ -164,11 +167,9 @@ func (c *Consumer) detach() map[*queue][]*entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
-	back := make(map[*queue][]*entry)
-	for _, t := range c.order {
-		if e := c.inflight[t]; e != nil {
-			back[e.q] = append(back[e.q], e)
-		}
+	back := make(map[*queue][]*entry) // requeue restores enqueue order
+	for _, e := range c.inflight {
+		back[e.q] = append(back[e.q], e)
 	}
 	c.inflight = map[uint64]*entry{}
 	c.order = nil

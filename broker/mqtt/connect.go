@@ -142,6 +142,7 @@ func (c *conn) connect(p *packet.Connect) bool {
 
 	ack.SessionPresent = c.srv.attach(c, p.CleanStart, expiry)
 	c.writeNow(ack, c.version)
+	c.out.release() // CONNACK is out: queued messages may follow
 	connector := ""
 	if c.info != nil && c.info.Connector != nil {
 		connector = c.info.Connector.Name

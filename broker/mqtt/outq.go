@@ -43,19 +43,33 @@ type outq struct {
 	qos0    int
 	closed  bool
 	running bool   // a writer goroutine is draining the queue
+	held    bool   // no writer until release: CONNACK goes first [MQTT-3.2.0-1]
 	start   func() // starts a writer goroutine
 }
 
-func newOutq(start func()) *outq { return &outq{start: start} }
+func newOutq(start func()) *outq { return &outq{start: start, held: true} }
 
 // kick starts a writer if none runs. q.mu must be held; the caller calls
 // the returned function (if any) after unlocking.
 func (q *outq) kick() func() {
-	if q.running {
+	if q.running || q.held {
 		return nil
 	}
 	q.running = true
 	return q.start
+}
+
+// release lets writers run (after CONNACK was written) and starts one for
+// what was queued meanwhile (a resumed session's messages).
+func (q *outq) release() {
+	q.mu.Lock()
+	q.held = false
+	var f func()
+	if len(q.items) > q.head || q.closed {
+		f = q.kick()
+	}
+	q.mu.Unlock()
+	run(f)
 }
 
 func run(f func()) {
@@ -130,6 +144,7 @@ func (q *outq) take(buf []outItem) ([]outItem, int) {
 func (q *outq) close() {
 	q.mu.Lock()
 	q.closed = true
+	q.held = false
 	f := q.kick()
 	q.mu.Unlock()
 	run(f)

@@ -167,7 +167,7 @@ func (s *Server) Session(clientID string) (SessionInfo, bool) {
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	info := SessionInfo{ClientID: ss.id, Connected: ss.c != nil, Inflight: len(ss.inflight), Pending: len(ss.pending), Dropped: ss.dropped.Load()}
+	info := SessionInfo{ClientID: ss.id, Connected: ss.c != nil, Inflight: len(ss.inflight), Pending: ss.pending.Len(), Dropped: ss.dropped.Load()}
 	if ss.c != nil {
 		info.Queued = ss.c.out.Len()
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/fifo"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
 )
 
@@ -43,7 +44,7 @@ type session struct {
 	expiry    time.Duration // how long the session outlives its connection; -1 forever
 	subs      map[string]*broker.Subscription
 	inflight  map[uint16]*inflight
-	pending   []delivery          // QoS 1/2 waiting for the send quota or for the client
+	pending   fifo.FIFO[delivery] // QoS 1/2 waiting for the send quota or for the client
 	held      []*inflight         // in flight from an earlier connection, not yet resent (quota)
 	inbound2  map[uint16]struct{} // QoS 2 packet ids received, PUBREL pending
 	nextPID   uint16
@@ -128,16 +129,16 @@ func (s *session) deliverLocked(d delivery) {
 		}
 		return
 	}
-	if s.c != nil && len(s.pending) == 0 && len(s.inflight) < s.sendQuota {
+	if s.c != nil && s.pending.Len() == 0 && len(s.inflight) < s.sendQuota {
 		s.sendLocked(d)
 		return
 	}
-	if len(s.pending) >= s.maxQueued {
+	if s.pending.Len() >= s.maxQueued {
 		s.drop(d, 1)
 		s.srv.warnQueueFull(s)
 		return
 	}
-	s.pending = append(s.pending, d)
+	s.pending.Push(d)
 }
 
 func (s *session) drop(d delivery, n uint64) {
@@ -190,19 +191,13 @@ func (s *session) fill() {
 		s.held = nil
 	}
 	now := time.Now()
-	i := 0
-	for ; i < len(s.pending) && len(s.inflight) < s.sendQuota; i++ {
-		d := s.pending[i]
+	for s.pending.Len() > 0 && len(s.inflight) < s.sendQuota {
+		d := s.pending.Pop()
 		if d.msg.Expired(now) {
 			s.drop(d, 1)
 			continue
 		}
 		s.sendLocked(d)
-	}
-	if i > 0 {
-		n := copy(s.pending, s.pending[i:])
-		clear(s.pending[n:])
-		s.pending = s.pending[:n]
 	}
 }
 
@@ -294,5 +289,5 @@ func (s *session) resendLocked(f *inflight) {
 func (s *session) counts() (inflight, pending int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.inflight), len(s.pending)
+	return len(s.inflight), s.pending.Len()
 }

@@ -94,7 +94,6 @@ func (ss *session) endLocked() {
 	}
 	clear(ss.inflight)
 	ss.held = nil
-	clear(ss.pending)
-	ss.pending = nil
+	ss.pending.Drain()
 	clear(ss.inbound2)
 }

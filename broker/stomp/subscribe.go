@@ -233,13 +233,22 @@ func (c *conn) settle(ref ackRef, ack bool) {
 		cons.Nack(ref.tag)
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ref.sub.mode != broker.AckClient {
+		// Every dispatch has its own tag: forget just this one.
+		if mid, ok := ref.sub.tags[ref.tag]; ok {
+			delete(ref.sub.tags, ref.tag)
+			c.dropByMsg(mid, ref.tag)
+		}
+		return
+	}
+	// A cumulative ACK settled every earlier delivery too.
 	for tag, mid := range ref.sub.tags {
 		if !cons.Outstanding(tag) {
 			delete(ref.sub.tags, tag)
 			c.dropByMsg(mid, tag)
 		}
 	}
-	c.mu.Unlock()
 }
 
 // authorize checks act on d and, for a queue that does not exist yet, the
