@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"net"
 	"sync"
 	"time"
 
@@ -10,24 +11,55 @@ import (
 // writeBatch is how many bytes the writer gathers before a write call.
 const writeBatch = 64 * 1024
 
-// writeBufs are the writers' batch buffers, shared by all connections: a
-// connection only holds one while it has something to write.
-var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBatch+4096); return &b }}
+// largePayload is the payload size from which a PUBLISH is written straight
+// from the message (writev) instead of being copied into the batch.
+const largePayload = 2048
+
+// batch is what one write call sends: small packets copied into buf, large
+// payloads referenced where they are.
+type batch struct {
+	buf  []byte      // small packets and the headers of large ones
+	mark int         // buf[:mark] is already in vec
+	vec  net.Buffers // segments in order, for writev
+	size int
+}
+
+var batches = sync.Pool{New: func() any { return &batch{buf: make([]byte, 0, writeBatch+4096)} }}
+
+// payload adds a large payload after what buf holds so far.
+func (b *batch) payload(p []byte) {
+	b.vec = append(b.vec, b.buf[b.mark:], p)
+	b.mark = len(b.buf)
+	b.size += len(p)
+}
+
+func (b *batch) len() int { return len(b.buf) + b.size }
+
+// writeTo sends the batch with one write (or writev) call and empties it.
+func (b *batch) writeTo(c net.Conn) error {
+	var err error
+	if len(b.vec) == 0 {
+		_, err = c.Write(b.buf)
+	} else {
+		v := append(b.vec, b.buf[b.mark:])
+		_, err = v.WriteTo(c)
+		clear(b.vec[:cap(b.vec)])
+	}
+	b.buf, b.vec, b.mark, b.size = b.buf[:0], b.vec[:0], 0, 0
+	return err
+}
 
 // writeLoop drains the outbound queue: everything queued is encoded into one
-// buffer and written with as few syscalls as possible. It runs while there is
+// batch and written with as few syscalls as possible. It runs while there is
 // something to write (outq starts it) and closes writerDone, and the socket,
 // once the queue is closed and drained or a write fails.
 func (c *conn) writeLoop() {
-	bp := writeBufs.Get().(*[]byte)
-	buf := (*bp)[:0]
-	defer func() {
-		*bp = buf[:0]
-		writeBufs.Put(bp)
-	}()
-	var batch []outItem
+	b := batches.Get().(*batch)
+	defer batches.Put(b)
+	var items []outItem
 	for {
-		items, state := c.out.take(batch)
+		var state int
+		items, state = c.out.take(items)
 		switch state {
 		case idle:
 			return
@@ -37,24 +69,18 @@ func (c *conn) writeLoop() {
 		}
 		now := time.Now()
 		for i := range items {
-			buf = c.encode(buf, &items[i], now)
-			if len(buf) >= writeBatch {
-				if !c.write(buf) {
-					c.failWriting(items[i+1:])
-					return
-				}
-				buf = buf[:0]
-			}
-		}
-		if len(buf) > 0 {
-			if !c.write(buf) {
-				c.failWriting(nil)
+			c.encode(b, &items[i], now)
+			if b.len() >= writeBatch && !c.write(b) {
+				c.failWriting()
 				return
 			}
-			buf = buf[:0]
+		}
+		if b.len() > 0 && !c.write(b) {
+			c.failWriting()
+			return
 		}
 		clear(items)
-		batch = items[:0]
+		items = items[:0]
 	}
 }
 
@@ -65,7 +91,7 @@ func (c *conn) finishWriting() {
 
 // failWriting ends writing after a write error; what is still queued will
 // never be written (QoS 1/2 deliveries stay in the session's window).
-func (c *conn) failWriting([]outItem) {
+func (c *conn) failWriting() {
 	for {
 		if _, state := c.out.take(nil); state != haveItems {
 			break
@@ -74,8 +100,8 @@ func (c *conn) failWriting([]outItem) {
 	c.finishWriting()
 }
 
-func (c *conn) write(b []byte) bool {
-	if _, err := c.nc.Write(b); err != nil {
+func (c *conn) write(b *batch) bool {
+	if err := b.writeTo(c.nc); err != nil {
 		c.closeWith(packet.UnspecifiedError, "write error: "+err.Error())
 		c.nc.Close()
 		return false
@@ -83,15 +109,16 @@ func (c *conn) write(b []byte) bool {
 	return true
 }
 
-// encode appends one queued item to buf.
-func (c *conn) encode(buf []byte, it *outItem, now time.Time) []byte {
+// encode adds one queued item to the batch.
+func (c *conn) encode(b *batch, it *outItem, now time.Time) {
 	if it.ctl != nil {
-		out, err := packet.Append(buf, it.ctl, c.version)
+		out, err := packet.Append(b.buf, it.ctl, c.version)
 		if err != nil {
 			c.logger().Error("cannot encode packet", "packet", it.ctl.Type().String(), "error", err)
-			return buf
+			return
 		}
-		return out
+		b.buf = out
+		return
 	}
 	m := it.msg
 	var pp *packet.Properties
@@ -99,30 +126,40 @@ func (c *conn) encode(buf []byte, it *outItem, now time.Time) []byte {
 		if c.props == nil {
 			c.props = new(packet.Properties)
 		}
-		props := c.props
-		if !fillProps(props, m, it.subIDs, now) && !it.dup {
+		pp = c.props
+		if !fillProps(pp, m, it.subIDs, now) && !it.dup {
 			c.discard(it, "expired")
-			return buf
+			return
 		}
-		pp = props
 	} else if m.Expired(now) && !it.dup {
 		c.discard(it, "expired")
-		return buf
+		return
 	}
-	start := len(buf)
-	out, err := packet.AppendPublish(buf, c.version, m.MQTTTopic(), m.Payload, it.qos, it.retain, it.dup, it.pid, pp)
-	if err != nil {
-		c.logger().Error("cannot encode PUBLISH", "topic", m.MQTTTopic(), "error", err)
-		c.discard(it, "unencodable")
-		return buf
-	}
-	if c.maxOut > 0 && uint32(len(out)-start) > c.maxOut {
+	topic := m.MQTTTopic()
+	if c.maxOut > 0 && uint32(packet.PublishSize(c.version, topic, m.Payload, it.qos, it.dup, it.pid, pp)) > c.maxOut {
 		// Larger than the client accepts: discard as if delivered
 		// [MQTT-3.1.2-25].
 		c.discard(it, "larger than the client's maximum packet size")
-		return out[:start]
+		return
 	}
-	return out
+	var (
+		out []byte
+		err error
+	)
+	if len(m.Payload) >= largePayload {
+		out, err = packet.AppendPublishHeader(b.buf, c.version, topic, len(m.Payload), it.qos, it.retain, it.dup, it.pid, pp)
+	} else {
+		out, err = packet.AppendPublish(b.buf, c.version, topic, m.Payload, it.qos, it.retain, it.dup, it.pid, pp)
+	}
+	if err != nil {
+		c.logger().Error("cannot encode PUBLISH", "topic", topic, "error", err)
+		c.discard(it, "unencodable")
+		return
+	}
+	b.buf = out
+	if len(m.Payload) >= largePayload {
+		b.payload(m.Payload)
+	}
 }
 
 // discard drops a delivery the writer cannot send; a QoS 1/2 one leaves the

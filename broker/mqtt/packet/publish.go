@@ -88,7 +88,7 @@ func decodePublish(b0 byte, body []byte, version byte, owned bool, r *Reader) (P
 
 // publishLen validates the fields of a PUBLISH and returns its Remaining
 // Length and the length of its properties.
-func publishLen(version byte, topic string, payload []byte, qos byte, dup bool, pid uint16, props *Properties) (rem, pl int, err error) {
+func publishLen(version byte, topic string, payloadLen int, qos byte, dup bool, pid uint16, props *Properties) (rem, pl int, err error) {
 	if !validVersion(version) {
 		return 0, 0, newErr(UnsupportedProtocolVersion, TypePublish, "cannot encode for this protocol level")
 	}
@@ -104,7 +104,7 @@ func publishLen(version byte, topic string, payload []byte, qos byte, dup bool, 
 	if len(topic) > MaxStringLen {
 		return 0, 0, newErr(MalformedPacket, TypePublish, "topic name longer than 65535 bytes")
 	}
-	rem = 2 + len(topic) + len(payload)
+	rem = 2 + len(topic) + payloadLen
 	if qos > 0 {
 		rem += 2
 	}
@@ -134,7 +134,18 @@ func publishLen(version byte, topic string, payload []byte, qos byte, dup bool, 
 // allocate when dst has enough capacity, and returns dst unchanged on
 // error. Strings are not re-validated as UTF-8.
 func AppendPublish(dst []byte, version byte, topic string, payload []byte, qos byte, retain, dup bool, pid uint16, props *Properties) ([]byte, error) {
-	rem, pl, err := publishLen(version, topic, payload, qos, dup, pid, props)
+	dst, err := AppendPublishHeader(dst, version, topic, len(payload), qos, retain, dup, pid, props)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, payload...), nil
+}
+
+// AppendPublishHeader appends everything of a PUBLISH but its payload of
+// payloadLen bytes, which the caller writes next (a writer sends large
+// payloads from the message itself with writev instead of copying them).
+func AppendPublishHeader(dst []byte, version byte, topic string, payloadLen int, qos byte, retain, dup bool, pid uint16, props *Properties) ([]byte, error) {
+	rem, pl, err := publishLen(version, topic, payloadLen, qos, dup, pid, props)
 	if err != nil {
 		return dst, err
 	}
@@ -145,7 +156,7 @@ func AppendPublish(dst []byte, version byte, topic string, payload []byte, qos b
 	if retain {
 		b0 |= 1
 	}
-	dst = slices.Grow(dst, 1+varIntLen(rem)+rem)
+	dst = slices.Grow(dst, 1+varIntLen(rem)+rem-payloadLen)
 	dst = appendVarInt(append(dst, b0), rem)
 	dst = appendStr(dst, topic)
 	if qos > 0 {
@@ -158,13 +169,13 @@ func AppendPublish(dst []byte, version byte, topic string, payload []byte, qos b
 			dst = appendProps(dst, props, pl)
 		}
 	}
-	return append(dst, payload...), nil
+	return dst, nil
 }
 
 // PublishSize returns the encoded size of the PUBLISH that AppendPublish
 // would produce, or -1 if the fields are invalid.
 func PublishSize(version byte, topic string, payload []byte, qos byte, dup bool, pid uint16, props *Properties) int {
-	rem, _, err := publishLen(version, topic, payload, qos, dup, pid, props)
+	rem, _, err := publishLen(version, topic, len(payload), qos, dup, pid, props)
 	if err != nil {
 		return -1
 	}
