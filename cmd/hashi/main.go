@@ -28,6 +28,7 @@ Usage:
   hashi apply [--admin ADDR] [--user U --password P] FILE
   hashi bridges [--admin ADDR] [--json]
   hashi passwd [--argon2id]
+  hashi bench SCENARIO [flags]   (fanin, fanout, latency, conns, bridge, queue, relay, sink, report)
   hashi version
 
 Run "hashi COMMAND --help" for a command's flags.
@@ -54,6 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBridges(args[1:], stdout, stderr)
 	case "passwd":
 		return cmdPasswd(args[1:], stdin, stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "hashi", versionString())
 		return 0
