@@ -49,13 +49,14 @@ type Bridge struct {
 	m         *Manager
 	b         *broker.Broker
 	log       hclog.Logger
-	name      string // connector name
-	key       string // unique: connector name, or name@remote for responders
-	duplex    bool   // this end both forwards and announces
-	responder bool   // created by an accepted duplex connection
+	name      string      // connector name
+	key       string      // unique: connector name, or name@remote for responders
+	duplex    atomic.Bool // this end both forwards and announces (a responder's follows its initiator)
+	responder bool        // created by an accepted duplex connection
 	rules     rules
 	grace     time.Duration
 
+	attachMu  sync.Mutex // serializes links taking over the bridge (before mu)
 	mu        sync.Mutex
 	link      *link
 	state     State
@@ -85,22 +86,23 @@ func newBridge(m *Manager, name, key string, r rules, duplex, responder bool, gr
 		grace = 60 * time.Second
 	}
 	br := &Bridge{
-		m: m, b: m.b, name: name, key: key, rules: r, duplex: duplex, responder: responder, grace: grace,
+		m: m, b: m.b, name: name, key: key, rules: r, responder: responder, grace: grace,
 		state: Connecting, since: time.Now(),
 		inflight: make(map[uint64]*forward), demand: make(map[string]*remoteDemand),
 		dedupe: newDedupe(65536),
 	}
+	br.duplex.Store(duplex)
 	br.log = m.log.With("bridge", key)
 	return br
 }
 
 // forwards reports whether this end sends messages to the peer: the
 // initiator always, the responder of a duplex link too.
-func (br *Bridge) forwards() bool { return !br.responder || br.duplex }
+func (br *Bridge) forwards() bool { return !br.responder || br.duplex.Load() }
 
 // announces reports whether this end tells the peer about its consumers: the
 // responder always, the initiator of a duplex link too.
-func (br *Bridge) announces() bool { return br.responder || br.duplex }
+func (br *Bridge) announces() bool { return br.responder || br.duplex.Load() }
 
 func (br *Bridge) setState(s State, err string) {
 	br.mu.Lock()
@@ -132,13 +134,22 @@ func (br *Bridge) Deliver(_ []*broker.Subscription, m *broker.Message) {
 	if m.Retain {
 		return
 	}
-	br.mu.Lock()
-	peer := br.remote.id
-	br.mu.Unlock()
-	if !br.rules.forwardable(m, peer) {
+	// The demand's pattern was permitted, but a wildcard one also covers
+	// concrete destinations the lists exclude.
+	r, peer := br.current()
+	if !r.permitted(m.Dest) || !r.forwardable(m, peer) {
 		return
 	}
 	br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m)})
+}
+
+// current returns the bridge's rules and its peer's id. A responder's rules
+// are replaced when its initiator reconnects (perhaps reconfigured), so
+// code outside br.mu reads them through here.
+func (br *Bridge) current() (rules, string) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return br.rules, br.remote.id
 }
 
 func (br *Bridge) pathOf(m *broker.Message) []string {
@@ -255,11 +266,12 @@ func (br *Bridge) acked(seq uint64, denied string) {
 // back to the front of the pending list (they are resent, the peer drops
 // duplicates by message id); queue demand ends at once, returning its
 // messages to their queues; topic demand is held for the grace period.
-func (br *Bridge) linkDown(l *link) {
+// It reports whether l was the bridge's current link.
+func (br *Bridge) linkDown(l *link) bool {
 	br.mu.Lock()
 	if br.link != l {
 		br.mu.Unlock()
-		return
+		return false
 	}
 	br.link = nil
 	var back []*forward
@@ -299,15 +311,27 @@ func (br *Bridge) linkDown(l *link) {
 	for _, c := range queues {
 		br.b.StopConsume(c)
 	}
+	return true
 }
 
 // graceExpired drops the peer's demand and what waited for it when the link
 // did not come back in time.
 func (br *Bridge) graceExpired() {
+	br.dropPeerState("peer demand expired after the grace period; dropped what waited for it")
+}
+
+// dropPeerState forgets the peer's demand and the messages pending for it,
+// unless a link is up, and logs msg (if any) when there was something to
+// drop.
+func (br *Bridge) dropPeerState(msg string) {
 	br.mu.Lock()
 	if br.link != nil {
 		br.mu.Unlock()
 		return
+	}
+	if br.graceTmr != nil {
+		br.graceTmr.Stop()
+		br.graceTmr = nil
 	}
 	subs := br.clearDemandLocked()
 	n := len(br.pending)
@@ -317,8 +341,8 @@ func (br *Bridge) graceExpired() {
 	for _, s := range subs {
 		br.b.Unsubscribe(s)
 	}
-	if n > 0 || len(subs) > 0 {
-		br.log.Warn("peer demand expired after the grace period; dropped what waited for it", "demand", len(subs), "messages", n, "grace", br.grace)
+	if msg != "" && (n > 0 || len(subs) > 0) {
+		br.log.Warn(msg, "demand", len(subs), "messages", n, "grace", br.grace)
 	}
 }
 
@@ -359,15 +383,27 @@ func (br *Bridge) Info() Info {
 	defer br.mu.Unlock()
 	in := Info{
 		Name: br.key, Connector: br.name, RemoteBroker: br.remote.name, RemoteBrokerID: br.remote.id,
-		RemoteAddress: br.addr, CreatedByDuplex: br.responder, Duplex: br.duplex, State: br.state,
+		RemoteAddress: br.addr, CreatedByDuplex: br.responder && br.duplex.Load(), Duplex: br.duplex.Load(), State: br.state,
 		Since: br.since, Forwarded: br.out.Load(), Received: br.in.Load(), Dropped: br.dropped.Load(),
-		Denied: br.denied.Load(), Pending: len(br.pending), Inflight: len(br.inflight), Demand: len(br.demand),
+		Denied: br.denied.Load(), Pending: len(br.pending), Inflight: len(br.inflight), Demand: br.liveDemandLocked(),
 		RTT: br.rtt, LastError: br.lastErr,
 	}
 	if br.rtt > 0 {
 		in.RTTText = br.rtt.Round(10 * time.Microsecond).String()
 	}
 	return in
+}
+
+// liveDemandLocked counts the peer's demand that is subscribed (a demand is
+// recorded just before its subscription exists). br.mu must be held.
+func (br *Bridge) liveDemandLocked() int {
+	n := 0
+	for _, rd := range br.demand {
+		if rd.live {
+			n++
+		}
+	}
+	return n
 }
 
 var _ broker.Subscriber = (*Bridge)(nil)

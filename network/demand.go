@@ -14,6 +14,7 @@ type remoteDemand struct {
 	path []string
 	ids  map[string]bool // peer demand ids it stands for
 	mark bool            // seen in the current sync
+	live bool            // subscribed: what the admin API counts
 	sub  *broker.Subscription
 	cons *broker.Consumer
 }
@@ -35,18 +36,22 @@ func (br *Bridge) demandAdd(id string, d dest.Destination, path []string) {
 		br.mu.Unlock()
 		return
 	}
+	peer := br.remote.id
+	// The stand-in's path is the consumer's path plus the peer (ActiveMQ's
+	// brokerPath = remote path + remote broker id): announced onwards, it
+	// tells the next broker how far away the consumer is and where it was.
+	path = append(path[:len(path):len(path)], peer)
 	rd := &remoteDemand{d: d, path: path, ids: map[string]bool{id: true}, mark: true}
 	br.demand[key] = rd
-	peer := br.remote.id
+	rules := br.rules // a copy: the queue consumer's Accept runs outside br.mu
 	br.mu.Unlock()
 
 	if d.Kind.IsQueue() {
-		rules := &br.rules
 		rd.cons = &broker.Consumer{
 			Dest: d, Owner: queueSide{br}, Prefetch: rules.prefetch, Mode: broker.AckIndividual,
-			Priority: rules.priority(len(path) + 1), Network: true, Bridge: br.key, BrokerPath: path,
+			Priority: rules.priority(len(path)), Network: true, Bridge: br.key, BrokerPath: path,
 			ID: "bridge:" + br.key, ClientID: br.key,
-			Accept: func(m *broker.Message, _ int) bool { return rules.forwardable(m, peer) },
+			Accept: func(m *broker.Message, _ int) bool { return rules.permitted(m.Dest) && rules.forwardable(m, peer) },
 		}
 		br.b.Consume(rd.cons)
 	} else {
@@ -56,6 +61,9 @@ func (br *Bridge) demandAdd(id string, d dest.Destination, path []string) {
 		}
 		br.b.Subscribe(rd.sub)
 	}
+	br.mu.Lock()
+	rd.live = true
+	br.mu.Unlock()
 	br.log.Debug("remote demand added", "destination", d.String(), "path", joinPath(path))
 }
 
@@ -152,7 +160,8 @@ func (br *Bridge) clearDemandLocked() []*broker.Subscription {
 // staticDemand creates the demand of staticallyIncludedDestinations, which
 // always cross whatever the peer's consumers.
 func (br *Bridge) staticDemand() {
-	for _, d := range br.rules.static {
+	r, _ := br.current()
+	for _, d := range r.static {
 		br.demandAdd("static:"+d.String(), d, nil)
 	}
 }

@@ -26,6 +26,15 @@ const dialTimeout = 5 * time.Second
 // errFatal marks a failure that retrying cannot fix.
 type errFatal struct{ error }
 
+// errRefused marks a remote that answered but would not bridge (TLS
+// handshake, authentication, a duplex link that already exists): probing
+// for a listening port says nothing about it, so the dialer sits out the
+// full backoff instead of retrying every probe interval.
+type errRefused struct{ error }
+
+func (e errRefused) Unwrap() error { return e.error }
+func (e errFatal) Unwrap() error   { return e.error }
+
 // dialer keeps one initiated bridge connected: it tries the plan's URIs in
 // order (masterslave: whichever of the pair accepts), runs the link, and
 // reconnects with ActiveMQ's backoff, probing the remote cheaply meanwhile.
@@ -58,8 +67,9 @@ func (d *dialer) run(ctx context.Context) {
 		d.br.setState(Connecting, "")
 		l, err := d.connect(ctx)
 		var (
-			wait time.Duration
-			ok   bool
+			wait  time.Duration
+			ok    bool
+			probe = true
 		)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -73,6 +83,8 @@ func (d *dialer) run(ctx context.Context) {
 			}
 			d.br.setState(BackingOff, err.Error())
 			wait, ok = bo.failed()
+			var refused errRefused
+			probe = !errors.As(err, &refused)
 		} else {
 			start := time.Now()
 			runErr := l.run()
@@ -87,24 +99,32 @@ func (d *dialer) run(ctx context.Context) {
 			d.br.setState(Stopped, fmt.Sprintf("Reconnect attempts exceeded (maxReconnectAttempts=%d)", d.nc.Reconnect.MaxAttempts))
 			return
 		}
+		if !probe {
+			d.sleep(ctx, wait, 0)
+			continue
+		}
 		d.sleep(ctx, wait, bo.probeEvery())
 	}
 }
 
 // sleep waits out the backoff, but returns early once a bare TCP connect to
-// one of the plan's addresses succeeds.
+// one of the plan's addresses succeeds (every probe; 0 = no probing).
 func (d *dialer) sleep(ctx context.Context, wait, probe time.Duration) {
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	tick := time.NewTicker(probe)
-	defer tick.Stop()
+	var tickC <-chan time.Time
+	if probe > 0 {
+		tick := time.NewTicker(probe)
+		defer tick.Stop()
+		tickC = tick.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-deadline.C:
 			return
-		case <-tick.C:
+		case <-tickC:
 			for _, u := range d.plan {
 				if _, host, _, err := parsePeer(u); err == nil {
 					c, err := net.DialTimeout("tcp", host, probe)
@@ -135,6 +155,7 @@ func parsePeer(u string) (tlsOn bool, addr, host string, err error) {
 // connect tries the plan's URIs in order and returns an established link.
 func (d *dialer) connect(ctx context.Context) (*link, error) {
 	var errs []string
+	refused := 0
 	for _, u := range d.plan {
 		l, err := d.connectOne(ctx, u)
 		if err == nil {
@@ -144,9 +165,17 @@ func (d *dialer) connect(ctx context.Context) (*link, error) {
 		if errors.As(err, &fatal) {
 			return nil, err
 		}
+		var r errRefused
+		if errors.As(err, &r) {
+			refused++
+		}
 		errs = append(errs, u+": "+err.Error())
 	}
-	return nil, errors.New("Could not connect to remote URI: " + strings.Join(errs, "; "))
+	err := errors.New("Could not connect to remote URI: " + strings.Join(errs, "; "))
+	if refused == len(d.plan) {
+		return nil, errRefused{err}
+	}
+	return nil, err
 }
 
 func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
@@ -171,7 +200,7 @@ func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
 		tc := tls.Client(nc, tcfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
-			return nil, errors.New(describeTLSError(err))
+			return nil, errRefused{errors.New(describeTLSError(err))}
 		}
 		nc = tc
 	}
@@ -209,11 +238,11 @@ func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
 		if f.Header.Get(hRefused) == refusedSelf {
 			return nil, errFatal{fmt.Errorf("networkConnector %q points at this broker itself (%s); not bridging", d.nc.Name, u)}
 		}
-		return nil, fmt.Errorf("%s refused the bridge: %s", addr, f.Header.Get(frame.Message))
+		return nil, errRefused{fmt.Errorf("%s refused the bridge: %s", addr, f.Header.Get(frame.Message))}
 	}
 	if f.Command != frame.CONNECTED || f.Header.Get(hBridge) == "" {
 		nc.Close()
-		return nil, fmt.Errorf("%s is not a Hashi broker (answered %s without %s)", addr, f.Command, hBridge)
+		return nil, errRefused{fmt.Errorf("%s is not a Hashi broker (answered %s without %s)", addr, f.Command, hBridge)}
 	}
 	peer := peerInfo{name: f.Header.Get(hBroker), id: f.Header.Get(hBrokerID)}
 	if peer.id == d.m.b.ID() {
@@ -230,10 +259,10 @@ func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
 		if weLose {
 			nc.Write(wire.Append(nil, frame.New(frame.DISCONNECT), "1.2"))
 			nc.Close()
-			return nil, fmt.Errorf("%s already has a duplex bridge to this broker that it initiated; configure duplex on one side only", peer.name)
+			return nil, errRefused{fmt.Errorf("%s already has a duplex bridge to this broker that it initiated; configure duplex on one side only", peer.name)}
 		}
 		if loser != nil {
-			loser.closeLink("superseded by " + d.br.key)
+			loser.supersede("superseded by " + d.br.key)
 		}
 	}
 	sub := frame.New(frame.SUBSCRIBE, frame.Id, controlSub, frame.Destination, controlDest, frame.Ack, "client-individual")
@@ -274,24 +303,40 @@ func (d *dialer) credentials() (string, string, error) {
 
 func (m *Manager) sslContext() *config.SSLContext { return m.b.Config().Broker.SSLContext }
 
-// describeTLSError names the remote certificate's subject and why it was
-// refused.
+// describeTLSError names the remote's certificate (the leaf it presented)
+// and why it was refused.
 func describeTLSError(err error) string {
-	var ua x509.UnknownAuthorityError
-	if errors.As(err, &ua) && ua.Cert != nil {
-		return fmt.Sprintf("remote certificate refused: subject %q issued by %q is not signed by a trusted CA (trustStore)", ua.Cert.Subject, ua.Cert.Issuer)
+	var leaf *x509.Certificate
+	var ve *tls.CertificateVerificationError
+	if errors.As(err, &ve) && len(ve.UnverifiedCertificates) > 0 {
+		leaf = ve.UnverifiedCertificates[0]
 	}
-	var ci x509.CertificateInvalidError
-	if errors.As(err, &ci) && ci.Cert != nil {
-		return fmt.Sprintf("remote certificate refused: subject %q: %s", ci.Cert.Subject, ci.Error())
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		if leaf == nil {
+			leaf = ua.Cert
+		}
+		if leaf != nil {
+			msg := fmt.Sprintf("remote certificate refused: subject %q issued by %q is not signed by a trusted CA (trustStore)", leaf.Subject, leaf.Issuer)
+			if ua.Cert != nil && ua.Cert != leaf {
+				msg += fmt.Sprintf("; its chain ends at %q", ua.Cert.Subject)
+			}
+			return msg
+		}
 	}
 	var he x509.HostnameError
 	if errors.As(err, &he) && he.Certificate != nil {
 		return fmt.Sprintf("remote certificate refused: subject %q is not valid for %s", he.Certificate.Subject, he.Host)
 	}
-	var ve *tls.CertificateVerificationError
-	if errors.As(err, &ve) && len(ve.UnverifiedCertificates) > 0 {
-		return fmt.Sprintf("remote certificate refused: subject %q: %v", ve.UnverifiedCertificates[0].Subject, ve.Err)
+	var ci x509.CertificateInvalidError
+	if errors.As(err, &ci) && ci.Cert != nil {
+		if leaf == nil {
+			leaf = ci.Cert
+		}
+		return fmt.Sprintf("remote certificate refused: subject %q: %s", leaf.Subject, ci.Error())
+	}
+	if ve != nil && leaf != nil {
+		return fmt.Sprintf("remote certificate refused: subject %q: %v", leaf.Subject, ve.Err)
 	}
 	return "TLS handshake failed: " + err.Error()
 }

@@ -41,6 +41,8 @@ type link struct {
 	peer      peerInfo
 	ready     bool // set under br.mu once the link carries messages
 
+	dropPeer atomic.Bool // superseded by a duplex link the other way: forget the peer's state
+
 	pingSeq   atomic.Uint64
 	pings     sync.Map // "p<n>" -> time sent
 	done      chan struct{}
@@ -65,6 +67,10 @@ func (l *link) run() error {
 	// A stale link (the peer reconnected before this end noticed the old
 	// connection was dead) is stopped first, as ActiveMQ does for duplex
 	// bridges: its watchers would otherwise run on and resend.
+	// attachMu makes the takeover atomic: two connections of one bridge
+	// starting together must not both find no link and both register (one
+	// would run on, orphaned, with its watchers).
+	br.attachMu.Lock()
 	br.mu.Lock()
 	old := br.link
 	br.mu.Unlock()
@@ -82,8 +88,40 @@ func (l *link) run() error {
 	br.remote = l.peer
 	br.addr = l.nc.RemoteAddr().String()
 	br.mu.Unlock()
-	br.setState(Up, "")
+	br.attachMu.Unlock()
 
+	if br.duplex.Load() && br.m.loseDuplexRace(l) {
+		l.dropPeer.Store(true)
+		l.push(frame.New(frame.DISCONNECT)) // the peer ends its side now, not at the socket close
+		l.close("two duplex links between the same brokers; keeping the one the broker with the smaller id initiated")
+	} else {
+		br.setState(Up, "")
+		l.start()
+	}
+
+	err := l.readLoop()
+	select {
+	case <-l.done:
+		// Closed from this end (shutdown, superseded, write failure): the
+		// read error is only the deadline that woke the reader.
+		err = errors.New(l.reason)
+	default:
+		l.close(errString(err))
+	}
+	<-writerDone
+	if !br.linkDown(l) {
+		return errSuperseded
+	}
+	if l.dropPeer.Load() {
+		br.dropPeerState("")
+	}
+	return err
+}
+
+// start announces demand, replicates retained values and resends what was
+// in flight or waiting, then lets new traffic through.
+func (l *link) start() {
+	br := l.br
 	if br.announces() {
 		l.startAnnouncing()
 	}
@@ -91,20 +129,26 @@ func (l *link) run() error {
 		l.startRetained()
 		br.staticDemand()
 	}
-	// Resend what was in flight or waiting, then carry new traffic.
 	br.mu.Lock()
 	l.ready = true
 	expired := br.pump()
 	br.mu.Unlock()
 	settleExpired(expired)
+}
 
-	err := l.readLoop()
-	l.close(errString(err))
-	<-writerDone
-	if !br.linkDown(l) {
-		return errSuperseded
+// install records a watcher's stop function for l, or stops the watcher at
+// once when l is no longer the bridge's link (a newer one took over while l
+// was starting; linkDown only stops what is recorded).
+func (br *Bridge) install(l *link, slot *func(), stop func()) bool {
+	br.mu.Lock()
+	if br.link != l {
+		br.mu.Unlock()
+		stop()
+		return false
 	}
-	return err
+	*slot = stop
+	br.mu.Unlock()
+	return true
 }
 
 // errSuperseded ends a link that a newer one of the same bridge replaced.
@@ -214,7 +258,7 @@ func (l *link) onMessage(f *frame.Frame) error {
 	br.in.Add(1)
 	// Only a message delivered here counts as seen: one refused (full
 	// queue, authorization) must be accepted when the peer sends it again.
-	if seq != "" && br.dedupe.has(m.Props.MessageID) {
+	if seq != "" && br.dedupe.has(dedupeKey(m)) {
 		l.ack(seq, "") // a resend after a broken link: delivered already
 		return nil
 	}
@@ -248,9 +292,19 @@ func (l *link) onMessage(f *frame.Frame) error {
 // delivered records a reliable message as delivered here and acknowledges it.
 func (l *link) delivered(seq string, m *broker.Message) {
 	if seq != "" {
-		l.br.dedupe.add(m.Props.MessageID)
+		l.br.dedupe.add(dedupeKey(m))
 	}
 	l.ack(seq, "")
+}
+
+// dedupeKey identifies a forwarded message for duplicate detection: its id
+// and destination, since copies of one message in several queues (virtual
+// topic fan-out, dead-letter copies) keep the original's id.
+func dedupeKey(m *broker.Message) string {
+	if m.Props.MessageID == "" {
+		return ""
+	}
+	return m.Dest.String() + " " + m.Props.MessageID
 }
 
 // ack acknowledges a reliable message from the peer: RECEIPT from the
@@ -428,16 +482,23 @@ func (l *link) write(b []byte) bool {
 // then every change.
 func (l *link) startAnnouncing() {
 	br := l.br
+	// The watcher's events describe changes after the snapshot, and its
+	// goroutine may run at once: it waits until the snapshot is queued, or
+	// an event would reach the peer before the sync that wipes it (an add
+	// lost) or before the snapshot's add it undoes (a remove lost).
+	snapshotSent := make(chan struct{})
 	snapshot, stop := br.b.WatchDemand(func(ev broker.DemandEvent) {
+		<-snapshotSent
 		if br.announceable(ev.Demand, l.peer.id) {
 			l.announce(ev.Add, ev.Demand)
 		}
 	})
-	br.mu.Lock()
-	br.watchStop = stop
-	br.mu.Unlock()
-	// The watcher's events come after this snapshot; the sync markers frame
-	// it so the peer drops demand that vanished during an outage.
+	if !br.install(l, &br.watchStop, stop) {
+		close(snapshotSent)
+		return
+	}
+	// The sync markers frame the snapshot so the peer drops demand that
+	// vanished during an outage.
 	l.push(l.demandFrame("sync"))
 	for _, d := range snapshot {
 		if br.announceable(d, l.peer.id) {
@@ -445,6 +506,7 @@ func (l *link) startAnnouncing() {
 		}
 	}
 	l.push(l.demandFrame("synced"))
+	close(snapshotSent)
 }
 
 func (l *link) demandFrame(op string) *frame.Frame {
@@ -471,15 +533,16 @@ func (l *link) announce(add bool, d broker.Demand) {
 func (l *link) startRetained() {
 	br := l.br
 	stop := br.b.WatchRetained(func(m *broker.Message) {
-		if br.rules.permitted(m.Dest) && br.rules.forwardable(m, l.peer.id) {
+		if r, _ := br.current(); r.permitted(m.Dest) && r.forwardable(m, l.peer.id) {
 			br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m)})
 		}
 	})
-	br.mu.Lock()
-	br.retStop = stop
-	br.mu.Unlock()
+	if !br.install(l, &br.retStop, stop) {
+		return
+	}
+	r, _ := br.current()
 	for _, m := range br.b.AllRetained() {
-		if br.rules.permitted(m.Dest) && br.rules.forwardable(m, l.peer.id) {
+		if r.permitted(m.Dest) && r.forwardable(m, l.peer.id) {
 			br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m), sync: true})
 		}
 	}

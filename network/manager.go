@@ -149,7 +149,7 @@ func (m *Manager) warnOnce(key, msg string, args ...any) {
 func (m *Manager) duplexConflict(peerID string, initiatedByUs bool) (loser *Bridge, weLose bool) {
 	for _, br := range m.bridges {
 		br.mu.Lock()
-		up := br.link != nil && br.duplex && br.remote.id == peerID
+		up := br.link != nil && br.duplex.Load() && br.remote.id == peerID
 		theirs := br.responder
 		br.mu.Unlock()
 		if !up || theirs == !initiatedByUs {
@@ -164,6 +164,35 @@ func (m *Manager) duplexConflict(peerID string, initiatedByUs bool) (loser *Brid
 		return nil, true
 	}
 	return nil, false
+}
+
+// loseDuplexRace re-checks, once l is registered, for a duplex link in the
+// other direction that registered meanwhile (both brokers dialed at the same
+// moment and each accepted before seeing its own link): it closes the rival
+// when l wins and reports whether l loses. Both ends apply the same rule.
+// When l wins, rival bridges whose link is already gone drop what they held
+// for the peer too: l carries that traffic now.
+func (m *Manager) loseDuplexRace(l *link) bool {
+	m.mu.Lock()
+	loser, weLose := m.duplexConflict(l.peer.id, l.initiator)
+	var stale []*Bridge
+	if !weLose {
+		for _, br := range m.bridges {
+			br.mu.Lock()
+			if br != l.br && br.duplex.Load() && br.link == nil && br.responder == l.initiator && br.remote.id == l.peer.id {
+				stale = append(stale, br)
+			}
+			br.mu.Unlock()
+		}
+	}
+	m.mu.Unlock()
+	if loser != nil {
+		loser.supersede("superseded by " + l.br.key)
+	}
+	for _, br := range stale {
+		br.dropPeerState("")
+	}
+	return weLose
 }
 
 // Accept is called by the STOMP server for a CONNECT carrying hashi-bridge:
@@ -207,7 +236,7 @@ func (m *Manager) Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id a
 		}
 		if loser != nil {
 			m.log.Warn("two duplex bridges between the same brokers; keeping the one the broker with the smaller id initiated", "closing", loser.key, "keeping", key)
-			loser.closeLink("superseded by " + key)
+			loser.supersede("superseded by " + key)
 		}
 	}
 	br := m.bridges[key]
@@ -217,7 +246,7 @@ func (m *Manager) Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id a
 	} else {
 		br.mu.Lock()
 		br.rules = rulesFromHeaders(connect)
-		br.duplex = duplex
+		br.duplex.Store(duplex)
 		br.mu.Unlock()
 	}
 	m.mu.Unlock()
@@ -250,6 +279,21 @@ func (br *Bridge) closeLink(reason string) {
 	l := br.link
 	br.mu.Unlock()
 	if l != nil {
+		l.push(frame.New(frame.DISCONNECT))
+		l.close(reason)
+	}
+}
+
+// supersede ends the current link because a duplex link in the other
+// direction carries this peer's traffic from now on: the peer's demand and
+// the messages kept for it go at once (the other bridge has its own), so
+// nothing waits here to be sent twice should this bridge come up again.
+func (br *Bridge) supersede(reason string) {
+	br.mu.Lock()
+	l := br.link
+	br.mu.Unlock()
+	if l != nil {
+		l.dropPeer.Store(true)
 		l.push(frame.New(frame.DISCONNECT))
 		l.close(reason)
 	}

@@ -37,6 +37,9 @@ const (
 	hStaticInc = "hashi-static-include"
 	hGrace     = "hashi-demand-grace"
 	hReplay    = "hashi-replay"
+	hRefused   = "hashi-refused" // on ERROR: why, when retrying cannot help
+
+	refusedSelf = "self" // the CONNECT came from the broker itself
 
 	// Control channel.
 	controlSub  = "hashi.control"                // the initiator's subscription id for responder frames

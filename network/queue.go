@@ -95,13 +95,33 @@ func newDedupe(n int) *dedupe {
 
 // seen records id and reports whether it was already there.
 func (d *dedupe) seen(id string) bool {
+	if d.has(id) {
+		return true
+	}
+	d.add(id)
+	return false
+}
+
+// has reports whether id was recorded.
+func (d *dedupe) has(id string) bool {
 	if id == "" {
 		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	_, ok := d.set[id]
+	return ok
+}
+
+// add records id, forgetting the oldest one when the ring is full.
+func (d *dedupe) add(id string) {
+	if id == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if _, ok := d.set[id]; ok {
-		return true
+		return
 	}
 	if old := d.ring[d.next]; old != "" {
 		delete(d.set, old)
@@ -109,5 +129,4 @@ func (d *dedupe) seen(id string) bool {
 	d.ring[d.next] = id
 	d.next = (d.next + 1) % len(d.ring)
 	d.set[id] = struct{}{}
-	return false
 }

@@ -65,11 +65,5 @@ func sameConnector(a, b config.NetworkConnector) bool {
 // discard drops the peer's demand and everything waiting for it at once (the
 // bridge's connector was removed).
 func (br *Bridge) discard() {
-	br.mu.Lock()
-	if br.graceTmr != nil {
-		br.graceTmr.Stop()
-		br.graceTmr = nil
-	}
-	br.mu.Unlock()
-	br.graceExpired()
+	br.dropPeerState("bridge stopped; dropped the peer's demand and what waited for it")
 }
