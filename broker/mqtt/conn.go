@@ -40,7 +40,10 @@ type conn struct {
 	will      *will
 
 	// Reader goroutine only.
+	now        time.Time // when the current read buffer was filled
+	deadlineAt time.Time // when the read deadline was last moved
 	published  int
+	names      map[string]string // MQTT topic -> ActiveMQ name, for valid topics
 	aliases    map[uint16]string
 	writeOK    map[string]bool
 	writeGen   uint64
@@ -150,13 +153,21 @@ func (c *conn) writeNow(p packet.Packet, version byte) {
 // handshakeWriteTimeout bounds writing CONNACK.
 var handshakeWriteTimeout = 5 * time.Second
 
+// readLoop reads and handles packets. The clock is read, and the keep-alive
+// deadline moved, only when the buffer is empty and the next read goes to
+// the network: a stream of packets costs one clock read per buffer, not per
+// packet.
 func (c *conn) readLoop() error {
+	c.nc.SetReadDeadline(time.Time{})
 	for {
-		if c.keepAlive > 0 {
-			// [MQTT-3.1.2-24] one and a half times the keep alive.
-			c.nc.SetReadDeadline(time.Now().Add(c.keepAlive * 3 / 2))
-		} else {
-			c.nc.SetReadDeadline(time.Time{})
+		if c.r.Buffered() == 0 {
+			c.now = time.Now()
+			if ka := c.keepAlive; ka > 0 && c.now.Sub(c.deadlineAt) > ka/4 {
+				// [MQTT-3.1.2-24] one and a half times the keep alive;
+				// refreshed every quarter of it, so up to 1.75 times.
+				c.nc.SetReadDeadline(c.now.Add(ka*3/2 + ka/4))
+				c.deadlineAt = c.now
+			}
 		}
 		p, err := c.r.Read()
 		if err != nil {

@@ -32,7 +32,8 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 			c.aliases[a] = topic
 		}
 	}
-	if !packet.ValidTopicName(topic) {
+	name, known := c.names[topic]
+	if !known && !packet.ValidTopicName(topic) {
 		// Wildcards or an empty name in PUBLISH [MQTT-3.3.2-2].
 		return &packet.Error{Code: packet.TopicNameInvalid, Msg: "invalid topic name " + quote(topic) + " in PUBLISH"}
 	}
@@ -58,7 +59,16 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		}
 	}
 
-	d := dest.T(dest.FromMQTT(topic))
+	if !known {
+		// A device publishes to a few topics over and over: remember their
+		// ActiveMQ names instead of validating and converting every time.
+		name = dest.FromMQTT(topic)
+		if c.names == nil || len(c.names) >= 256 {
+			c.names = make(map[string]string)
+		}
+		c.names[topic] = name
+	}
+	d := dest.T(name)
 	code := packet.Success
 	switch {
 	case topic[0] == '$' && !c.srv.opts.PublishDollarTopics:
@@ -80,6 +90,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 			QoS:        p.QoS,
 			Retain:     p.Retain,
 			Persistent: p.QoS > 0,
+			Timestamp:  c.now.UnixMilli(),
 			Origin:     broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User},
 		}
 		m.SetMQTTTopic(topic)

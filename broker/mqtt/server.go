@@ -178,8 +178,8 @@ func (s *Server) Session(clientID string) (SessionInfo, bool) {
 }
 
 // warnQueueFull logs, at most every 10 s, that a session's queue overflowed.
-func (s *Server) warnQueueFull(ss *session) {
-	now := time.Now().Unix()
+func (s *Server) warnQueueFull(ss *session, at int64) {
+	now := at / 1000
 	if last := s.lastFullLog.Load(); now-last >= 10 && s.lastFullLog.CompareAndSwap(last, now) {
 		s.log.Warn("session queue full, dropping QoS 1/2 messages", "client", ss.id, "max_queued", s.opts.MaxQueued, "dropped_total", ss.dropped.Load())
 	}

@@ -135,7 +135,7 @@ func (s *session) deliverLocked(d delivery) {
 	}
 	if s.pending.Len() >= s.maxQueued {
 		s.drop(d, 1)
-		s.srv.warnQueueFull(s)
+		s.srv.warnQueueFull(s, d.msg.Timestamp)
 		return
 	}
 	s.pending.Push(d)
@@ -190,10 +190,13 @@ func (s *session) fill() {
 	if len(s.held) == 0 {
 		s.held = nil
 	}
-	now := time.Now()
+	var now time.Time // read only for messages that can expire
 	for s.pending.Len() > 0 && len(s.inflight) < s.sendQuota {
 		d := s.pending.Pop()
-		if d.msg.Expired(now) {
+		if d.msg.Expiry != 0 && now.IsZero() {
+			now = time.Now()
+		}
+		if d.msg.Expiry != 0 && d.msg.Expired(now) {
 			s.drop(d, 1)
 			continue
 		}
