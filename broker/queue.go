@@ -98,6 +98,12 @@ func msgSize(m *Message) int64 { return int64(len(m.Payload)) + 256 }
 // send enqueues m, waiting for space while the queue is over its memory limit
 // (producer flow control) unless the policy says to fail.
 func (q *queue) send(ctx context.Context, m *Message) error {
+	return q.sendWithin(ctx, m, 0)
+}
+
+// sendWithin is send with an extra bound on the wait for space (0 = none);
+// ctx may be nil. Nothing is allocated unless the queue is full.
+func (q *queue) sendWithin(ctx context.Context, m *Message, maxWait time.Duration) error {
 	size := msgSize(m)
 	var timeout <-chan time.Time
 	for {
@@ -114,14 +120,22 @@ func (q *queue) send(ctx context.Context, m *Message) error {
 		if q.failFast {
 			return fmt.Errorf("%w: %s holds %d bytes, limit %d", ErrQueueFull, q.d, q.bytes, q.limit)
 		}
-		if timeout == nil && q.failAfter > 0 {
-			timeout = time.After(q.failAfter)
+		wait := q.failAfter
+		if maxWait > 0 && (wait <= 0 || maxWait < wait) {
+			wait = maxWait
+		}
+		if timeout == nil && wait > 0 {
+			timeout = time.After(wait)
+		}
+		var done <-chan struct{}
+		if ctx != nil {
+			done = ctx.Done()
 		}
 		select {
 		case <-space:
 		case <-timeout:
-			return fmt.Errorf("%w: %s, waited %v", ErrQueueFull, q.d, q.failAfter)
-		case <-ctx.Done():
+			return fmt.Errorf("%w: %s, waited %v", ErrQueueFull, q.d, wait)
+		case <-done:
 			return fmt.Errorf("%w: %s: %w", ErrQueueFull, q.d, ctx.Err())
 		}
 	}

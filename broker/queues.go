@@ -97,6 +97,18 @@ func (b *Broker) Send(ctx context.Context, m *Message) error {
 	return b.queue(m.Dest, true).send(ctx, m)
 }
 
+// SendWithin is Send waiting at most maxWait for space in a full queue; it
+// costs no context or timer unless the queue is full.
+func (b *Broker) SendWithin(m *Message, maxWait time.Duration) error {
+	if !m.Dest.Kind.IsQueue() {
+		b.Publish(m)
+		return nil
+	}
+	b.prepare(m)
+	b.stats.Published.Add(1)
+	return b.queue(m.Dest, true).sendWithin(nil, m, maxWait)
+}
+
 // virtualTopics enqueues a copy of a topic message into every existing
 // consumer queue of its virtual topic (e.g. topic VirtualTopic.Orders into
 // queues Consumer.A.VirtualTopic.Orders and Consumer.B.VirtualTopic.Orders).

@@ -213,7 +213,7 @@ func (c *conn) handle(f *frame.Frame) error {
 // receipt answers a frame's receipt header.
 func (c *conn) receipt(f *frame.Frame) {
 	if r, ok := f.Header.Contains(frame.Receipt); ok && f.Command != frame.CONNECT && f.Command != frame.STOMP {
-		c.push(frame.New(frame.RECEIPT, frame.ReceiptId, r))
+		c.out.push(outItem{receipt: r})
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 // outItem is one frame waiting for the writer: pre-encoded bytes, or a
 // message delivery encoded by the writer.
 type outItem struct {
-	raw []byte
+	raw     []byte
+	receipt string // a RECEIPT for this receipt-id
 
 	msg      *broker.Message
 	sub      *subscription

@@ -1,7 +1,6 @@
 package stomp
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -61,10 +60,7 @@ func (c *conn) handleSend(f *frame.Frame) error {
 // (producer flow control) or refuses with an ERROR, per policy.
 func (c *conn) publish(msgs []*broker.Message) error {
 	for _, m := range msgs {
-		ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-		err := c.b.Send(ctx, m)
-		cancel()
-		if err != nil {
+		if err := c.b.SendWithin(m, sendTimeout); err != nil {
 			c.log.Warn("send refused", "destination", m.Dest.String(), "error", err)
 			return refusef("Send to %s failed: %s", m.Dest.STOMP(), err.Error())
 		}

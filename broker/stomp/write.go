@@ -1,7 +1,6 @@
 package stomp
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
@@ -35,7 +34,9 @@ func (c *conn) writeLoop() {
 		}
 		for i := range items {
 			it := &items[i]
-			if it.raw != nil {
+			if it.receipt != "" {
+				buf = wire.Start(buf, frame.RECEIPT, c.version).Header(frame.ReceiptId, it.receipt).End(nil, false)
+			} else if it.raw != nil {
 				buf = append(buf, it.raw...)
 			} else {
 				buf = c.encodeMessage(buf, it)
@@ -83,14 +84,12 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 		d = it.queue
 	}
 	mid := c.b.MessageID(m)
-	f := frame.New(frame.MESSAGE,
-		frame.Destination, c.stompDest(d),
-		frame.MessageId, mid,
-		frame.Subscription, s.id)
+	f := wire.Start(buf, frame.MESSAGE, c.version).
+		Header(frame.Destination, c.stompDest(d)).
+		Header(frame.MessageId, mid).
+		Header(frame.Subscription, s.id)
 	if s.mode != broker.AckAuto {
-		ackID := mid
 		if it.tag != 0 {
-			ackID = strconv.FormatUint(it.tag, 10)
 			c.mu.Lock()
 			if !s.stopped {
 				s.tags[it.tag] = mid
@@ -99,33 +98,39 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 			c.mu.Unlock()
 		}
 		if c.version == "1.2" {
-			f.Header.Add(frame.Ack, ackID)
+			if it.tag != 0 {
+				f = f.HeaderInt(frame.Ack, int64(it.tag))
+			} else {
+				f = f.Header(frame.Ack, mid)
+			}
 		}
 	}
 	if it.redeliv {
-		f.Header.Add("redelivered", "true")
+		f = f.Header("redelivered", "true")
 	}
-	f.Header.Add("persistent", strconv.FormatBool(m.Persistent))
-	f.Header.Add("priority", strconv.Itoa(int(m.Priority)))
-	f.Header.Add("timestamp", strconv.FormatInt(m.Timestamp, 10))
-	f.Header.Add("expires", strconv.FormatInt(m.Expiry, 10))
+	if m.Persistent {
+		f = f.Header("persistent", "true")
+	} else {
+		f = f.Header("persistent", "false")
+	}
+	f = f.HeaderInt("priority", int64(m.Priority)).HeaderInt("timestamp", m.Timestamp).HeaderInt("expires", m.Expiry)
 	if p := m.Props; p != nil {
 		if p.ContentType != "" {
-			f.Header.Add(frame.ContentType, p.ContentType)
+			f = f.Header(frame.ContentType, p.ContentType)
 		}
 		if p.CorrelationData != nil {
-			f.Header.Add("correlation-id", string(p.CorrelationData))
+			f = f.Header("correlation-id", string(p.CorrelationData))
 		}
 		if p.ReplyTo.Name != "" {
-			f.Header.Add("reply-to", c.stompDest(p.ReplyTo))
+			f = f.Header("reply-to", c.stompDest(p.ReplyTo))
 		}
 		for _, kv := range p.User {
-			f.Header.Add(kv.Key, kv.Value)
+			if kv.Key != "" && kv.Key != frame.ContentLength {
+				f = f.Header(kv.Key, kv.Value)
+			}
 		}
 	}
-	f.Header.Add(frame.ContentLength, strconv.Itoa(len(m.Payload)))
-	f.Body = m.Payload
-	return wire.Append(buf, f, c.version)
+	return f.End(m.Payload, true)
 }
 
 // claim reports whether a queue delivery is still this subscription's to

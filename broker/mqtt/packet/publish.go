@@ -79,8 +79,8 @@ func decodePublish(b0 byte, body []byte, version byte, owned bool, r *Reader) (P
 		if owned {
 			p.Payload = rest[:len(rest):len(rest)]
 		} else {
-			p.Payload = make([]byte, len(rest))
-			copy(p.Payload, rest)
+			// append allocates without zeroing what it then copies over
+			p.Payload = append([]byte(nil), rest...)
 		}
 	}
 	return p, nil

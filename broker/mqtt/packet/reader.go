@@ -18,11 +18,6 @@ const DefaultBufferSize = 4096
 // that announces a huge packet costs at most this much until the bytes come.
 const largeChunk = 64 << 10
 
-// directRead is the body size from which a packet is read straight into its
-// own slice (a PUBLISH payload then aliases it) rather than through the
-// buffer and copied: one copy less for large messages.
-const directRead = 4096
-
 // Reader decodes MQTT control packets from a byte stream.
 //
 // Packets whose body fits the read buffer are decoded in place (the buffer
@@ -143,7 +138,7 @@ func (r *Reader) Read() (Packet, error) {
 		p    Packet
 		body []byte
 	)
-	if n <= r.br.Size() && n < directRead {
+	if n <= r.br.Size() {
 		if body, err = r.br.Peek(n); err != nil {
 			return nil, r.fail(unexpected(err))
 		}
