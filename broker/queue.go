@@ -52,7 +52,8 @@ type queue struct {
 	limit     int64
 	failFast  bool
 	failAfter time.Duration
-	space     chan struct{} // closed when bytes drops below limit
+	space     chan struct{} // closed when bytes drops below limit and a producer waits
+	waiting   int           // producers waiting for space
 	idleSince time.Time     // no consumers and nothing pending since
 	deleted   bool
 	owner     uint64 // temp queues: the connection that created it
@@ -116,6 +117,9 @@ func (q *queue) sendWithin(ctx context.Context, m *Message, maxWait time.Duratio
 			break
 		}
 		space := q.space
+		if !q.failFast {
+			q.waiting++
+		}
 		q.mu.Unlock()
 		if q.failFast {
 			return fmt.Errorf("%w: %s holds %d bytes, limit %d", ErrQueueFull, q.d, q.bytes, q.limit)
@@ -131,12 +135,19 @@ func (q *queue) sendWithin(ctx context.Context, m *Message, maxWait time.Duratio
 		if ctx != nil {
 			done = ctx.Done()
 		}
+		var err error
 		select {
 		case <-space:
 		case <-timeout:
-			return fmt.Errorf("%w: %s, waited %v", ErrQueueFull, q.d, wait)
+			err = fmt.Errorf("%w: %s, waited %v", ErrQueueFull, q.d, wait)
 		case <-done:
-			return fmt.Errorf("%w: %s: %w", ErrQueueFull, q.d, ctx.Err())
+			err = fmt.Errorf("%w: %s: %w", ErrQueueFull, q.d, ctx.Err())
+		}
+		q.mu.Lock()
+		q.waiting--
+		q.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 	seq := q.b.tags.Add(1)
@@ -264,7 +275,7 @@ func (q *queue) consumed(e *entry) {
 // release frees e's memory and wakes blocked producers. q.mu must be held.
 func (q *queue) release(e *entry) {
 	q.bytes -= e.size
-	if q.bytes < q.limit {
+	if q.bytes < q.limit && q.waiting > 0 {
 		close(q.space)
 		q.space = make(chan struct{})
 	}

@@ -73,7 +73,7 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 	if it.tag != 0 && !claim(it) {
 		return buf
 	}
-	if m.Expired(time.Now()) && it.tag == 0 {
+	if m.Expiry != 0 && m.Expired(time.Now()) && it.tag == 0 {
 		if it.topicSub != nil {
 			it.topicSub.CountDropped(1)
 		}
