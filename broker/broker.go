@@ -197,6 +197,7 @@ type Stats struct {
 	Dropped      atomic.Uint64 // copies discarded by a slow-consumer policy or limit
 	Denied       atomic.Uint64 // operations refused by authorization
 	NoSubscriber atomic.Uint64 // topic messages nobody subscribed to
+	FlowWaits    atomic.Uint64 // reliable publishes that waited for a congested receiver
 }
 
 // Stats returns the broker's counters.

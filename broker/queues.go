@@ -97,10 +97,16 @@ func (b *Broker) Send(ctx context.Context, m *Message) error {
 	return b.queue(m.Dest, true).send(ctx, m)
 }
 
-// SendWithin is Send waiting at most maxWait for space in a full queue; it
-// costs no context or timer unless the queue is full.
+// SendWithin is Send waiting at most maxWait for space in a full queue, or,
+// for a persistent topic message, for congested receivers (flow.go); it
+// costs no context or timer unless it has to wait.
 func (b *Broker) SendWithin(m *Message, maxWait time.Duration) error {
 	if !m.Dest.Kind.IsQueue() {
+		if m.Persistent || m.QoS > 0 {
+			_, waits := b.PublishFlow(m)
+			WaitFlow(waits, maxWait, nil)
+			return nil
+		}
 		b.Publish(m)
 		return nil
 	}

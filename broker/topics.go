@@ -43,7 +43,7 @@ var matchPool = sync.Pool{New: func() any { s := make([]*Subscription, 0, 16); r
 func (b *Broker) Publish(m *Message) int {
 	b.prepare(m)
 	b.stats.Published.Add(1)
-	return b.publishTopic(m)
+	return b.publishTopic(m, nil)
 }
 
 func (b *Broker) prepare(m *Message) {
@@ -59,7 +59,9 @@ func (b *Broker) prepare(m *Message) {
 	}
 }
 
-func (b *Broker) publishTopic(m *Message) int {
+// publishTopic delivers m; with waits set it also collects the congestion
+// signals of receivers that asked publishers to slow down (see flow.go).
+func (b *Broker) publishTopic(m *Message, waits *[]<-chan struct{}) int {
 	t := &b.topics
 	if m.Retain && m.Dest.Kind == dest.Topic && b.retain(m) {
 		b.notifyRetained(m)
@@ -94,6 +96,9 @@ func (b *Broker) publishTopic(m *Message) int {
 	t.counters.count(m.Dest.Name, n, m.Timestamp/1000)
 	deliverGrouped(subs, m)
 	b.stats.Delivered.Add(uint64(n))
+	if waits != nil {
+		collectCongestion(subs, waits)
+	}
 	clear(subs)
 	*bp = subs[:0]
 	matchPool.Put(bp)

@@ -1,6 +1,8 @@
 package network
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/dest"
+	"github.com/hashi-broker/hashi/broker/fifo"
 )
 
 // State of a bridge.
@@ -33,8 +36,7 @@ type forward struct {
 	m    *broker.Message
 	seq  uint64
 	id   string
-	path []string // broker path including this broker
-	sync bool     // retained value replayed at link start
+	sync bool // retained value replayed at link start
 
 	cons *broker.Consumer // queue forwards: acknowledge here once the peer has it
 	tag  uint64
@@ -66,7 +68,8 @@ type Bridge struct {
 	addr      string
 	seq       uint64
 	inflight  map[uint64]*forward
-	pending   []*forward
+	pending   fifo.FIFO[*forward]
+	congested chan struct{} // non-nil while reliable publishers wait (flow.go)
 	demand    map[string]*remoteDemand
 	graceTmr  *time.Timer
 	rtt       time.Duration
@@ -140,7 +143,7 @@ func (br *Bridge) Deliver(_ []*broker.Subscription, m *broker.Message) {
 	if !r.permitted(m.Dest) || !r.forwardable(m, peer) {
 		return
 	}
-	br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m)})
+	br.enqueue(&forward{m: m, id: br.b.MessageID(m)})
 }
 
 // current returns the bridge's rules and its peer's id. A responder's rules
@@ -150,11 +153,6 @@ func (br *Bridge) current() (rules, string) {
 	br.mu.Lock()
 	defer br.mu.Unlock()
 	return br.rules, br.remote.id
-}
-
-func (br *Bridge) pathOf(m *broker.Message) []string {
-	p := make([]string, 0, len(m.BrokerPath)+1)
-	return append(append(p, m.BrokerPath...), br.b.ID())
 }
 
 // reliable says whether a forward waits for the peer's acknowledgement.
@@ -176,17 +174,17 @@ func (br *Bridge) enqueue(f *forward) {
 		br.link.sendForward(f)
 		return
 	}
-	if br.link != nil && br.link.ready && len(br.pending) == 0 && len(br.inflight) < br.rules.prefetch {
+	if br.link != nil && br.link.ready && br.pending.Len() == 0 && len(br.inflight) < br.rules.prefetch {
 		br.sendLocked(f)
 		return
 	}
 	// Queue forwards are bounded by the bridge consumer's prefetch; never
 	// call back into the queue here (its lock is held).
-	if f.cons == nil && len(br.pending) >= maxPending {
+	if f.cons == nil && br.pending.Len() >= maxPending {
 		br.dropped.Add(1)
 		return
 	}
-	br.pending = append(br.pending, f)
+	br.pending.Push(f)
 }
 
 // sendLocked puts a reliable forward in flight. br.mu must be held.
@@ -208,20 +206,20 @@ func (br *Bridge) pump() (expired []*forward) {
 	if br.link == nil || !br.link.ready {
 		return nil
 	}
-	i := 0
-	now := time.Now()
-	for ; i < len(br.pending) && len(br.inflight) < br.rules.prefetch; i++ {
-		f := br.pending[i]
-		if f.m.Expired(now) {
+	defer br.uncongest(false)
+	var now time.Time
+	for br.pending.Len() > 0 && len(br.inflight) < br.rules.prefetch {
+		f := br.pending.Pop()
+		if f.m.Expiry != 0 && now.IsZero() {
+			now = time.Now()
+		}
+		if f.m.Expiry != 0 && f.m.Expired(now) {
 			br.dropped.Add(1)
 			expired = append(expired, f)
 			continue
 		}
 		br.sendLocked(f)
 	}
-	n := copy(br.pending, br.pending[i:])
-	clear(br.pending[n:])
-	br.pending = br.pending[:n]
 	return expired
 }
 
@@ -274,6 +272,7 @@ func (br *Bridge) linkDown(l *link) bool {
 		return false
 	}
 	br.link = nil
+	br.uncongest(true)
 	var back []*forward
 	for _, f := range br.inflight {
 		if f.cons == nil {
@@ -281,14 +280,15 @@ func (br *Bridge) linkDown(l *link) bool {
 		}
 	}
 	clear(br.inflight)
-	sortBySeq(back)
-	kept := back
-	for _, f := range br.pending {
+	slices.SortFunc(back, func(a, b *forward) int { return cmp.Compare(a.seq, b.seq) })
+	for _, f := range br.pending.Drain() {
 		if f.cons == nil {
-			kept = append(kept, f)
+			back = append(back, f)
 		}
 	}
-	br.pending = kept
+	for _, f := range back {
+		br.pending.Push(f)
+	}
 	var queues []*broker.Consumer
 	for k, rd := range br.demand {
 		if rd.cons != nil {
@@ -334,8 +334,7 @@ func (br *Bridge) dropPeerState(msg string) {
 		br.graceTmr = nil
 	}
 	subs := br.clearDemandLocked()
-	n := len(br.pending)
-	br.pending = nil
+	n := len(br.pending.Drain())
 	br.dropped.Add(uint64(n))
 	br.mu.Unlock()
 	for _, s := range subs {
@@ -343,14 +342,6 @@ func (br *Bridge) dropPeerState(msg string) {
 	}
 	if msg != "" && (n > 0 || len(subs) > 0) {
 		br.log.Warn(msg, "demand", len(subs), "messages", n, "grace", br.grace)
-	}
-}
-
-func sortBySeq(fs []*forward) {
-	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].seq < fs[j-1].seq; j-- {
-			fs[j], fs[j-1] = fs[j-1], fs[j]
-		}
 	}
 }
 
@@ -385,7 +376,7 @@ func (br *Bridge) Info() Info {
 		Name: br.key, Connector: br.name, RemoteBroker: br.remote.name, RemoteBrokerID: br.remote.id,
 		RemoteAddress: br.addr, CreatedByDuplex: br.responder && br.duplex.Load(), Duplex: br.duplex.Load(), State: br.state,
 		Since: br.since, Forwarded: br.out.Load(), Received: br.in.Load(), Dropped: br.dropped.Load(),
-		Denied: br.denied.Load(), Pending: len(br.pending), Inflight: len(br.inflight), Demand: br.liveDemandLocked(),
+		Denied: br.denied.Load(), Pending: br.pending.Len(), Inflight: len(br.inflight), Demand: br.liveDemandLocked(),
 		RTT: br.rtt, LastError: br.lastErr,
 	}
 	if br.rtt > 0 {
@@ -413,7 +404,7 @@ type queueSide struct{ br *Bridge }
 
 func (q queueSide) DeliverQueue(c *broker.Consumer, d broker.Delivery) {
 	m := d.Msg
-	q.br.enqueue(&forward{m: m, id: q.br.b.MessageID(m), path: q.br.pathOf(m), cons: c, tag: d.Tag})
+	q.br.enqueue(&forward{m: m, id: q.br.b.MessageID(m), cons: c, tag: d.Tag})
 }
 
 // destKey renders a demand key.

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -277,9 +276,21 @@ func (l *link) onMessage(f *frame.Frame) error {
 		l.delivered(seq, m)
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(br.b.Context(), 30*time.Second)
-	err = br.b.Send(ctx, m)
-	cancel()
+	if !m.Dest.Kind.IsQueue() {
+		_, waits := br.b.PublishFlow(m)
+		if len(waits) > 0 && seq != "" {
+			// A congested receiver here: acknowledge once it drained, so
+			// the peer's window slows the far publisher; keep reading.
+			go func() {
+				broker.WaitFlow(waits, 5*time.Second, l.done)
+				l.delivered(seq, m)
+			}()
+			return nil
+		}
+		l.delivered(seq, m)
+		return nil
+	}
+	err = br.b.SendWithin(m, 30*time.Second)
 	if err != nil {
 		l.log.Warn("cannot accept forwarded message", "destination", m.Dest.String(), "error", err)
 		l.ack(seq, err.Error())
@@ -408,30 +419,29 @@ func (l *link) sendForward(f *forward) { l.out.push(outFrame{fwd: f}) }
 
 // encodeForward appends the frame carrying a forwarded message.
 func (l *link) encodeForward(buf []byte, fw *forward) []byte {
-	var f *frame.Frame
-	ackID := ""
-	if fw.seq != 0 {
-		ackID = strconv.FormatUint(fw.seq, 10)
-	}
+	var b wire.Builder
 	if l.initiator {
-		f = frame.New(frame.SEND)
-		if ackID != "" {
-			f.Header.Add(frame.Receipt, ackID)
+		b = wire.Start(buf, frame.SEND, "1.2")
+		if fw.seq != 0 {
+			b = b.HeaderUint(frame.Receipt, fw.seq)
 		}
 	} else {
-		f = frame.New(frame.MESSAGE, frame.Subscription, controlSub)
-		if ackID != "" {
-			f.Header.Add(frame.Ack, ackID)
+		b = wire.Start(buf, frame.MESSAGE, "1.2").Header(frame.Subscription, controlSub)
+		if fw.seq != 0 {
+			b = b.HeaderUint(frame.Ack, fw.seq)
 		}
 	}
-	if ackID != "" {
-		f.Header.Add(hSeq, ackID)
+	if fw.seq != 0 {
+		b = b.HeaderUint(hSeq, fw.seq)
 	}
 	if fw.sync {
-		f.Header.Add(hSync, "true")
+		b = b.Header(hSync, "true")
 	}
-	encodeMessage(f, fw.m, fw.id, fw.path)
-	return wire.Append(buf, f, "1.2")
+	id := fw.id
+	if id == "" {
+		id = l.br.b.MessageID(fw.m)
+	}
+	return appendMessage(b, fw.m, id, fw.m.BrokerPath, l.br.b.ID())
 }
 
 func (l *link) writeLoop() {
@@ -534,7 +544,7 @@ func (l *link) startRetained() {
 	br := l.br
 	stop := br.b.WatchRetained(func(m *broker.Message) {
 		if r, _ := br.current(); r.permitted(m.Dest) && r.forwardable(m, l.peer.id) {
-			br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m)})
+			br.enqueue(&forward{m: m, id: br.b.MessageID(m)})
 		}
 	})
 	if !br.install(l, &br.retStop, stop) {
@@ -543,7 +553,7 @@ func (l *link) startRetained() {
 	r, _ := br.current()
 	for _, m := range br.b.AllRetained() {
 		if r.permitted(m.Dest) && r.forwardable(m, l.peer.id) {
-			br.enqueue(&forward{m: m, id: br.b.MessageID(m), path: br.pathOf(m), sync: true})
+			br.enqueue(&forward{m: m, id: br.b.MessageID(m), sync: true})
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/dest"
+	wire "github.com/hashi-broker/hashi/broker/stomp/frame"
 )
 
 // The wire contract of a Hashi bridge (docs/network-protocol.md explains it
@@ -85,46 +86,43 @@ func contains(path []string, id string) bool {
 	return false
 }
 
-// encodeMessage fills f's headers and body from m for the link. path is the
-// message's broker path including the sending broker.
-func encodeMessage(f *frame.Frame, m *broker.Message, id string, path []string) {
-	h := f.Header
-	h.Add(frame.Destination, m.Dest.STOMP())
-	h.Add(frame.MessageId, id)
-	h.Add(hPath, joinPath(path))
+// appendMessage appends m's headers and body to a frame being built for the
+// link. path is the broker path before this broker; self is appended to it.
+// Nothing is allocated beyond the buffer.
+func appendMessage(b wire.Builder, m *broker.Message, id string, path []string, self string) []byte {
+	b = b.Header(frame.Destination, m.Dest.STOMP()).Header(frame.MessageId, id)
+	b = b.PathHeader(hPath, path, self)
 	if m.Persistent {
-		h.Add("persistent", "true")
+		b = b.Header("persistent", "true")
 	}
 	if m.QoS > 0 {
-		h.Add(hQoS, strconv.Itoa(int(m.QoS)))
+		b = b.HeaderInt(hQoS, int64(m.QoS))
 	}
 	if m.Retain {
-		h.Add(hRetain, "true")
+		b = b.Header(hRetain, "true")
 	}
-	h.Add("priority", strconv.Itoa(int(m.Priority)))
-	h.Add("timestamp", strconv.FormatInt(m.Timestamp, 10))
+	b = b.HeaderInt("priority", int64(m.Priority)).HeaderInt("timestamp", m.Timestamp)
 	if m.Expiry != 0 {
-		h.Add("expires", strconv.FormatInt(m.Expiry, 10))
+		b = b.HeaderInt("expires", m.Expiry)
 	}
 	if p := m.Props; p != nil {
 		if p.ContentType != "" {
-			h.Add(frame.ContentType, p.ContentType)
+			b = b.Header(frame.ContentType, p.ContentType)
 		}
 		if p.CorrelationData != nil {
-			h.Add("correlation-id", string(p.CorrelationData))
+			b = b.Header("correlation-id", string(p.CorrelationData))
 		}
 		if p.ReplyTo.Name != "" {
-			h.Add(hReplyTo, p.ReplyTo.String())
+			b = b.Header(hReplyTo, p.ReplyTo.String())
 		}
 		if p.PayloadUTF8 {
-			h.Add(hUTF8, "true")
+			b = b.Header(hUTF8, "true")
 		}
 		for _, kv := range p.User {
-			h.Add(hUser+kv.Key, kv.Value)
+			b = b.Header(hUser+kv.Key, kv.Value)
 		}
 	}
-	h.Add(frame.ContentLength, strconv.Itoa(len(m.Payload)))
-	f.Body = m.Payload
+	return b.End(m.Payload, true)
 }
 
 // decodeMessage builds a broker message from a forwarded frame.

@@ -17,9 +17,11 @@ import (
 // through real wire bytes, and decodes it again.
 func roundTrip(t *testing.T, cmd string, m *broker.Message, id string, path []string) *broker.Message {
 	t.Helper()
-	f := frame.New(cmd)
-	encodeMessage(f, m, id, path)
-	raw := wire.Append(nil, f, "1.2")
+	var self string
+	if len(path) > 0 {
+		path, self = path[:len(path)-1], path[len(path)-1]
+	}
+	raw := appendMessage(wire.Start(nil, cmd, "1.2"), m, id, path, self)
 	r := wire.NewReader(bytes.NewReader(raw), 64*1024)
 	r.Version = "1.2"
 	back, err := r.Read()

@@ -52,6 +52,7 @@ type conn struct {
 
 	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
 	unregister func()
+	gate       ackGate // acknowledgements held for congested receivers
 	props      *packet.Properties // writer scratch for MQTT 5 properties, made on first use
 	doneOnce   sync.Once
 	closeOnce  sync.Once
@@ -211,7 +212,7 @@ func protocolError(msg string) error {
 func (c *conn) handleAck(p *packet.Ack) error {
 	switch p.PacketType {
 	case packet.TypePuback:
-		c.sess.acked(p.PacketID)
+		c.sess.acked(p.PacketID, c.now)
 	case packet.TypePubrec:
 		if c.sess.pubrec(p.PacketID, p.ReasonCode.IsError()) && !p.ReasonCode.IsError() {
 			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: p.PacketID}})
@@ -233,7 +234,7 @@ func (c *conn) handleAck(p *packet.Ack) error {
 		}
 		c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubcomp, PacketID: p.PacketID, ReasonCode: code}})
 	case packet.TypePubcomp:
-		c.sess.acked(p.PacketID)
+		c.sess.acked(p.PacketID, c.now)
 	}
 	return nil
 }

@@ -184,6 +184,7 @@ func (s *Server) attach(c *conn, clean bool, expiry time.Duration) (present bool
 		ss.mu.Lock()
 		if old := ss.c; old != nil {
 			ss.c = nil
+			ss.uncongest(true)
 			go old.takenOver() // [MQTT-3.1.4-3]
 		}
 		if clean {
@@ -221,6 +222,7 @@ func (s *Server) detach(c *conn, normal bool) {
 	attached := ss.c == c
 	if attached {
 		ss.c = nil
+		ss.uncongest(true)
 		ss.offlineAt = time.Now()
 	}
 	if w := c.will; w != nil && !normal {

@@ -70,6 +70,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	}
 	d := dest.T(name)
 	code := packet.Success
+	var waits []<-chan struct{}
 	switch {
 	case topic[0] == '$' && !c.srv.opts.PublishDollarTopics:
 		// ActiveMQ's default: '$' topics belong to the broker; the publish is
@@ -101,7 +102,13 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 				m.Expiry = time.Now().Add(time.Duration(exp) * time.Second).UnixMilli()
 			}
 		}
-		if c.b.Publish(m) == 0 && c.version == packet.V5 {
+		var n int
+		if p.QoS > 0 {
+			n, waits = c.b.PublishFlow(m) // the ack waits for congested receivers
+		} else {
+			n = c.b.Publish(m)
+		}
+		if n == 0 && c.version == packet.V5 {
 			code = packet.NoMatchingSubscribers
 		}
 	}
@@ -111,7 +118,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	}
 	switch p.QoS {
 	case 1:
-		c.ack(packet.TypePuback, p.PacketID, code)
+		c.ackAfter(packet.TypePuback, p.PacketID, code, waits)
 	case 2:
 		if code.IsError() {
 			// A failed PUBREC ends the exchange: no PUBREL will come.
@@ -119,7 +126,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 			delete(c.sess.inbound2, p.PacketID)
 			c.sess.mu.Unlock()
 		}
-		c.ack(packet.TypePubrec, p.PacketID, code)
+		c.ackAfter(packet.TypePubrec, p.PacketID, code, waits)
 	}
 	return nil
 }
@@ -130,7 +137,13 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 const busyPublisher = 16
 
 func (c *conn) ack(t packet.Type, pid uint16, code packet.ReasonCode) {
-	c.out.push(outItem{ctl: &packet.Ack{PacketType: t, PacketID: pid, ReasonCode: code}})
+	c.ackAfter(t, pid, code, nil)
+}
+
+// ackAfter sends an acknowledgement once waits are closed, in order with
+// the acknowledgements before it.
+func (c *conn) ackAfter(t packet.Type, pid uint16, code packet.ReasonCode, waits []<-chan struct{}) {
+	c.sendAck(outItem{ctl: &packet.Ack{PacketType: t, PacketID: pid, ReasonCode: code}}, waits)
 }
 
 // canWrite checks write permission on a concrete topic, cached per

@@ -45,6 +45,8 @@ type session struct {
 	subs      map[string]*broker.Subscription
 	inflight  map[uint16]*inflight
 	pending   fifo.FIFO[delivery] // QoS 1/2 waiting for the send quota or for the client
+	congested chan struct{}       // non-nil while reliable publishers wait (flow.go)
+	lastAck   int64               // unix nanos of the client's last PUBACK/PUBCOMP
 	held      []*inflight         // in flight from an earlier connection, not yet resent (quota)
 	inbound2  map[uint16]struct{} // QoS 2 packet ids received, PUBREL pending
 	nextPID   uint16
@@ -206,15 +208,17 @@ func (s *session) fill() {
 
 // acked handles PUBACK (QoS 1) or PUBCOMP (QoS 2). It reports whether pid was
 // in flight.
-func (s *session) acked(pid uint16) bool {
+func (s *session) acked(pid uint16, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, ok := s.inflight[pid]
 	if !ok {
 		return false
 	}
+	s.lastAck = now.UnixNano()
 	s.removeLocked(f)
 	s.fill()
+	s.uncongest(false)
 	return true
 }
 

@@ -83,6 +83,7 @@ func (ss *session) stopTimers() {
 // held is discarded. ss.mu must be held.
 func (ss *session) endLocked() {
 	ss.ended = true
+	ss.uncongest(true)
 	for f, sub := range ss.subs {
 		ss.srv.b.Unsubscribe(sub)
 		delete(ss.subs, f)

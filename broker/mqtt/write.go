@@ -170,7 +170,7 @@ func (c *conn) discard(it *outItem, why string) {
 	}
 	c.sess.dropped.Add(1)
 	if it.qos > 0 {
-		c.sess.acked(it.pid)
+		c.sess.acked(it.pid, time.Now())
 	}
 	c.logger().Debug("message not delivered", "topic", it.msg.MQTTTopic(), "reason", why)
 }

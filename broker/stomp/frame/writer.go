@@ -118,3 +118,27 @@ func (b Builder) End(body []byte, withLength bool) []byte {
 	b.dst = append(b.dst, body...)
 	return append(b.dst, 0)
 }
+
+// HeaderUint appends a header with a decimal value.
+func (b Builder) HeaderUint(name string, v uint64) Builder {
+	b.dst = append(b.dst, name...)
+	b.dst = append(b.dst, ':')
+	b.dst = strconv.AppendUint(b.dst, v, 10)
+	b.dst = append(b.dst, '\n')
+	return b
+}
+
+// PathHeader appends a header whose value is the elements of list and then
+// last, separated by commas (escaped like any value), without joining them
+// into a string first.
+func (b Builder) PathHeader(name string, list []string, last string) Builder {
+	b.dst = appendEscaped(b.dst, name, b.esc, true)
+	b.dst = append(b.dst, ':')
+	for _, s := range list {
+		b.dst = appendEscaped(b.dst, s, b.esc, false)
+		b.dst = append(b.dst, ',')
+	}
+	b.dst = appendEscaped(b.dst, last, b.esc, false)
+	b.dst = append(b.dst, '\n')
+	return b
+}
