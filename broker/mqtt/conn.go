@@ -52,7 +52,7 @@ type conn struct {
 
 	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
 	unregister func()
-	gate       ackGate // acknowledgements held for congested receivers
+	gate       ackGate            // acknowledgements held for congested receivers
 	props      *packet.Properties // writer scratch for MQTT 5 properties, made on first use
 	doneOnce   sync.Once
 	closeOnce  sync.Once
