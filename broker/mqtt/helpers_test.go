@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/dest"
+	"github.com/hashi-broker/hashi/broker/mqtt"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
 	"github.com/hashi-broker/hashi/broker/server"
 	"github.com/hashi-broker/hashi/xml"
@@ -52,6 +53,12 @@ type testBroker struct {
 // MQTT connector is added unless children already declares connectors).
 func startBroker(t testing.TB, children string) *testBroker {
 	t.Helper()
+	return startBrokerOpts(t, children, mqtt.Options{})
+}
+
+// startBrokerOpts is startBroker with MQTT server options.
+func startBrokerOpts(t testing.TB, children string, opts mqtt.Options) *testBroker {
+	t.Helper()
 	if !strings.Contains(children, "<transportConnectors>") {
 		children += fmt.Sprintf(mqttConnector, "")
 	}
@@ -62,7 +69,7 @@ func startBroker(t testing.TB, children string) *testBroker {
 	}
 	logs := &syncBuffer{}
 	log := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, JSONFormat: true})
-	srv, err := server.New(cfg, log)
+	srv, err := server.NewWithOptions(cfg, log, server.Options{MQTT: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,8 @@ type Options struct {
 	// and ConfigText its text, for the console's configuration page.
 	ConfigPath string
 	ConfigText []byte
+	// MQTT tunes the MQTT server (session limits); zero values are defaults.
+	MQTT mqtt.Options
 }
 
 // New builds the broker from cfg without binding anything.
@@ -71,7 +73,7 @@ func NewWithOptions(cfg *config.Config, log hclog.Logger, opts Options) (*Server
 		return nil, err
 	}
 	s := &Server{log: log, core: core, cfg: cfg, serveErr: make(chan error, 16), opts: opts}
-	s.mqtt = mqtt.NewServer(core, log.Named("mqtt"), mqtt.Options{})
+	s.mqtt = mqtt.NewServer(core, log.Named("mqtt"), opts.MQTT)
 	s.stomp = stomp.NewServer(core, log.Named("stomp"), stomp.Options{Version: Version})
 	s.net = network.New(core, cfg, log.Named("network"))
 	s.stomp.SetBridges(s.net)

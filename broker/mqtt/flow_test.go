@@ -1,0 +1,109 @@
+package mqtt_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashi-broker/hashi/broker/mqtt"
+	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+)
+
+// A subscriber that drains slower than a QoS 1 publisher sends is not
+// flooded until messages drop: once its backlog passes the high-water mark
+// the publisher's PUBACKs wait, so the publisher slows down and every
+// acknowledged message arrives.
+func TestFlowControlSlowSubscriberLosesNothing(t *testing.T) {
+	t.Parallel()
+	b := startBrokerOpts(t, "", mqtt.Options{MaxQueued: 200}) // high water 100
+	sub := b.connect311("slow", true)
+	sub.sub("flow/#", 1)
+	pub := b.connect311("fast", true)
+
+	const n = 2000
+	var acked atomic.Int64
+	go func() { // publisher: a window of 100 unacknowledged
+		for i := 0; i < n; i++ {
+			pub.send(&packet.Publish{Topic: "flow/t", Payload: []byte{byte(i), byte(i >> 8)}, QoS: 1, PacketID: uint16(i%60000 + 1)})
+			if i >= 100 {
+				expect[*packet.Ack](pub)
+				acked.Add(1)
+			}
+		}
+		for i := 0; i < 100; i++ {
+			expect[*packet.Ack](pub)
+			acked.Add(1)
+		}
+	}()
+	for i := 0; i < n; i++ { // a subscriber that takes its time
+		p := expect[*packet.Publish](sub)
+		if got := int(p.Payload[0]) | int(p.Payload[1])<<8; got != i {
+			t.Fatalf("message %d arrived as %d", i, got)
+		}
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		sub.send(&packet.Ack{PacketType: packet.TypePuback, PacketID: p.PacketID})
+	}
+	waitFor(t, ioTimeout, "all PUBACKs", func() bool { return acked.Load() == n })
+	if info, _ := b.srv.MQTT().Session("slow"); info.Dropped != 0 {
+		t.Fatalf("%d messages dropped", info.Dropped)
+	}
+}
+
+// A connected subscriber that stopped acknowledging holds nobody back: the
+// publisher keeps getting PUBACKs at once, and what does not fit the
+// subscriber's queue is dropped and counted.
+func TestFlowControlStalledSubscriberHoldsNobodyBack(t *testing.T) {
+	t.Parallel()
+	b := startBrokerOpts(t, "", mqtt.Options{MaxQueued: 200, MaxInflight: 10})
+	stalled := b.connect311("stalled", true)
+	stalled.sub("stall/#", 1)
+	_ = stalled // it receives its window of 10 and never acknowledges
+	pub := b.connect311("pub", true)
+	start := time.Now()
+	for i := 0; i < 1000; i++ {
+		if code := pub.pub(&packet.Publish{Topic: "stall/t", Payload: []byte("x"), QoS: 1, PacketID: uint16(i + 1)}); code.IsError() {
+			t.Fatalf("PUBACK %v", code)
+		}
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("a stalled subscriber held the publisher back for %v", el)
+	}
+	waitFor(t, ioTimeout, "drops counted", func() bool {
+		info, _ := b.srv.MQTT().Session("stalled")
+		return info.Dropped > 0
+	})
+}
+
+// A client publishing QoS 1 to a topic it subscribes to itself keeps
+// working while its own session is congested: it goes on reading (and
+// acknowledging) while its PUBACKs wait.
+func TestFlowControlSelfSubscriptionNoDeadlock(t *testing.T) {
+	t.Parallel()
+	b := startBrokerOpts(t, "", mqtt.Options{MaxQueued: 100})
+	c := b.connect311("loop", true)
+	c.sub("loop/#", 1)
+	const n = 500
+	for i := 0; i < n; i++ {
+		c.send(&packet.Publish{Topic: "loop/t", Payload: []byte("x"), QoS: 1, PacketID: uint16(i + 1)})
+	}
+	got, acks := 0, 0
+	deadline := time.Now().Add(10 * time.Second)
+	for got < n || acks < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("stuck: %d messages, %d PUBACKs", got, acks)
+		}
+		p, err := c.next(ioTimeout)
+		if err != nil {
+			t.Fatalf("after %d messages and %d PUBACKs: %v", got, acks, err)
+		}
+		switch p := p.(type) {
+		case *packet.Publish:
+			got++
+			c.send(&packet.Ack{PacketType: packet.TypePuback, PacketID: p.PacketID})
+		case *packet.Ack:
+			acks++
+		}
+	}
+}
