@@ -170,30 +170,30 @@ func (s *Server) revisionList(w http.ResponseWriter, _ *http.Request, _ *who) {
 	writeJSON(w, http.StatusOK, map[string]any{"revisions": revs})
 }
 
-func (s *Server) revisionGet(w http.ResponseWriter, r *http.Request, _ *who) {
+// revision reads the revision named in the path; it answers the error itself
+// and reports false when there is none.
+func (s *Server) revision(w http.ResponseWriter, r *http.Request) (int, []byte, bool) {
 	id, err := strconv.Atoi(r.PathValue("id"))
 	if err != nil {
 		fail(w, http.StatusBadRequest, "revision id must be a number")
-		return
+		return 0, nil, false
 	}
 	text, err := s.revs.get(id)
 	if err != nil {
 		fail(w, http.StatusNotFound, err.Error())
-		return
+		return 0, nil, false
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "xml": string(text)})
+	return id, text, true
+}
+
+func (s *Server) revisionGet(w http.ResponseWriter, r *http.Request, _ *who) {
+	if id, text, ok := s.revision(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "xml": string(text)})
+	}
 }
 
 func (s *Server) configRollback(w http.ResponseWriter, r *http.Request, caller *who) {
-	id, err := strconv.Atoi(r.PathValue("id"))
-	if err != nil {
-		fail(w, http.StatusBadRequest, "revision id must be a number")
-		return
+	if id, text, ok := s.revision(w, r); ok {
+		s.apply(w, text, caller.user, "rollback to revision "+strconv.Itoa(id))
 	}
-	text, err := s.revs.get(id)
-	if err != nil {
-		fail(w, http.StatusNotFound, err.Error())
-		return
-	}
-	s.apply(w, text, caller.user, "rollback to revision "+strconv.Itoa(id))
 }

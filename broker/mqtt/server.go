@@ -66,9 +66,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
-	conns    map[*conn]struct{}
-	closing  bool
-	wg       sync.WaitGroup
+	conns    transport.ConnSet[*conn]
 
 	stopJanitor chan struct{}
 	lastFullLog atomic.Int64
@@ -82,7 +80,6 @@ func NewServer(b *broker.Broker, log hclog.Logger, opts Options) *Server {
 		log:         log,
 		opts:        opts,
 		sessions:    make(map[string]*session),
-		conns:       make(map[*conn]struct{}),
 		stopJanitor: make(chan struct{}),
 	}
 	return s
@@ -93,43 +90,19 @@ var _ transport.Handler = (*Server)(nil)
 // Serve implements transport.Handler: it runs one connection to the end.
 func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) {
 	c := newConn(s, nc, info)
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
+	if !s.conns.Add(c) {
 		nc.Close()
 		return
 	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
+	defer s.conns.Done(c)
 	c.run()
 }
 
 // Shutdown closes every connection (MQTT 5 clients get DISCONNECT 0x8B) and
 // waits for them, or for ctx. Sessions stay as they are.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.shutdown()
-	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.conns.Shutdown(ctx, (*conn).shutdown); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	for _, ss := range s.sessions {

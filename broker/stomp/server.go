@@ -75,9 +75,8 @@ type Server struct {
 	log  hclog.Logger
 	opts Options
 
+	conns   transport.ConnSet[*conn]
 	mu      sync.Mutex
-	conns   map[*conn]struct{}
-	closing bool
 	bridges BridgeAcceptor
 	wg      sync.WaitGroup
 }
@@ -85,7 +84,7 @@ type Server struct {
 // NewServer returns a STOMP server for b.
 func NewServer(b *broker.Broker, log hclog.Logger, opts Options) *Server {
 	opts.defaults()
-	return &Server{b: b, log: log, opts: opts, conns: make(map[*conn]struct{})}
+	return &Server{b: b, log: log, opts: opts}
 }
 
 var _ transport.Handler = (*Server)(nil)
@@ -93,42 +92,15 @@ var _ transport.Handler = (*Server)(nil)
 // Serve implements transport.Handler.
 func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) {
 	c := newConn(s, nc, info)
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
+	if !s.conns.Add(c) {
 		nc.Close()
 		return
 	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
+	defer s.conns.Done(c)
 	c.run(ctx)
 }
 
 // Shutdown closes every STOMP connection and waits for them or ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.closeWith("broker shutting down")
-	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.conns.Shutdown(ctx, func(c *conn) { c.closeWith("broker shutting down") })
 }

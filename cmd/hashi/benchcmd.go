@@ -18,7 +18,7 @@ import (
 
 const benchUsage = `Usage:
   hashi bench SCENARIO [flags]      run a load test; one JSON line per result on stdout
-  hashi bench relay --listen ADDR --to ADDR [--drop-every N ...]
+  hashi bench relay --listen ADDR --to ADDR [--delay D] [--drop-every N ...]
   hashi bench sink [--listen ADDR]  a trivial MQTT broker that fans every PUBLISH out, no checks
   hashi bench report [--svg FILE --svg-href HREF] [--brokers A,B] [--delta] RESULTS.jsonl...
 
@@ -81,6 +81,7 @@ func benchRelay(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.IntVar(&f.DupEvery, "dup-every", 0, "send every Nth PUBLISH twice")
 	fs.IntVar(&f.CorruptEvery, "corrupt-every", 0, "invert the last payload byte of every Nth PUBLISH")
 	fs.IntVar(&f.SwapEvery, "swap-every", 0, "send every Nth PUBLISH after the next one")
+	fs.DurationVar(&f.Delay, "delay", 0, "hold every byte this long in each direction (WAN latency without netem)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -23,6 +23,9 @@ import (
 // within 20 ms. Zero turns a fault off.
 type Faults struct {
 	DropEvery, DupEvery, CorruptEvery, SwapEvery int
+	// Delay holds every byte this long in each direction (a WAN link's
+	// latency, for kernels without netem). It applies to plain relaying.
+	Delay time.Duration
 }
 
 func (f Faults) any() bool {
@@ -148,9 +151,12 @@ func (r *Relay) serve() {
 				return
 			}
 			defer r.untrack(s)
-			if r.faults.any() {
+			switch {
+			case r.faults.any():
 				r.mangle(c, s)
-			} else {
+			case r.faults.Delay > 0:
+				delayPipe(c, s, r.faults.Delay)
+			default:
 				pipe(c, s)
 			}
 		}()
