@@ -18,7 +18,9 @@
 # percentiles (send time in the payload, receive time from mosquitto_sub
 # %U; one kernel, one clock), and "RESULT lost=N duplicated=M".
 # Namespaces and brokers are removed on exit. Without netem in the kernel
-# (CONFIG_NET_SCH_NETEM) the links run without delay and loss, said so.
+# (CONFIG_NET_SCH_NETEM) the same delays come from `hashi bench relay
+# --delay` in each initiator's namespace, in front of its bridges (TCP
+# cannot lose bytes, so loss needs netem); the report says which was used.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -64,6 +66,7 @@ log() { printf '%s %s\n' "$(date +%T.%3N)" "$*" >&2; }
 # link A B SUBNET DELAY: veth A<->B, A gets SUBNET.1, B SUBNET.2.
 declare -A ip_of   # "a-b" -> address of b on the a-b link
 declare -A dev_of  # "a-b" -> a's device on the a-b link
+declare -A delay_of # "a-b" -> one-way delay of the a-b link
 netem=1
 for r in "${regions[@]}"; do
 	ip netns del "$NS_PREFIX$r" 2>/dev/null || true
@@ -79,24 +82,44 @@ link() {
 	ns "$a" ip link set "$da" up
 	ns "$b" ip link set "$db" up
 	ip_of[$a-$b]=$net.2 ip_of[$b-$a]=$net.1 dev_of[$a-$b]=$da dev_of[$b-$a]=$db
+	delay_of[$a-$b]=$delay delay_of[$b-$a]=$delay
 	if ((netem)); then
 		if ns "$a" tc qdisc add dev "$da" root netem delay "$delay" loss "$LOSS" 2>/dev/null; then
 			ns "$b" tc qdisc add dev "$db" root netem delay "$delay" loss "$LOSS"
 		else
 			netem=0
-			log "WARNING: this kernel has no netem (CONFIG_NET_SCH_NETEM): links run without emulated delay and loss"
+			log "WARNING: this kernel has no netem (CONFIG_NET_SCH_NETEM): delays come from a delaying relay in front of each bridge; no loss emulation"
 		fi
 	fi
 }
 link tokyo singapore 10.77.1 35ms
 link tokyo frankfurt 10.77.2 75ms
 link singapore frankfurt 10.77.3 75ms
-((netem)) && log "links: tokyo-singapore 35 ms, *-frankfurt 75 ms each way, loss $LOSS"
+if ((netem)); then
+	log "links: tokyo-singapore 35 ms, *-frankfurt 75 ms each way (netem), loss $LOSS"
+else
+	log "links: tokyo-singapore 35 ms, *-frankfurt 75 ms each way (delaying relays), no loss"
+fi
 
 # --- brokers -------------------------------------------------------------------
 "$root/scripts/gen-certs.sh" "$work/certs" 10.77.1.1 10.77.1.2 10.77.2.1 10.77.2.2 10.77.3.1 10.77.3.2 >/dev/null
+# target_of["a-b"]: where a's bridge to b dials. Without netem, a relay in a's
+# namespace holds every byte for the link's delay in each direction.
+declare -A target_of
+relay_port=62000
+for pair in tokyo-singapore tokyo-frankfurt singapore-frankfurt; do
+	a=${pair%-*} b=${pair#*-}
+	target_of[$pair]="${ip_of[$a-$b]}:61617"
+	if ((!netem)); then
+		relay_port=$((relay_port + 1))
+		(exec ip netns exec "$NS_PREFIX$a" "$HASHI_BIN" bench relay --listen "127.0.0.1:$relay_port" \
+			--to "${target_of[$pair]}" --delay "${delay_of[$pair]}" 2>"$work/relay-$pair.log") &
+		pids+=($!)
+		target_of[$pair]="127.0.0.1:$relay_port"
+	fi
+done
 connector() { # from to
-	printf '    <networkConnector name="%s_to_%s" uri="static:(ssl://%s:61617)" duplex="true"/>\n' "$1" "$2" "${ip_of[$1-$2]}"
+	printf '    <networkConnector name="%s_to_%s" uri="static:(ssl://%s)" duplex="true"/>\n' "$1" "$2" "${target_of[$1-$2]}"
 }
 declare -A connectors=(
 	[tokyo]="$(connector tokyo singapore)$(printf '\n')$(connector tokyo frankfurt)"
@@ -209,5 +232,7 @@ for dst in "${regions[@]}"; do
 		total_lost=$((total_lost + lost)) total_dup=$((total_dup + dup))
 	done
 done
-printf '\nnetem=%s cut=tokyo-singapore for %ss, %ss in; bridge back %ss after the heal\n' "$netem" "$CUT_FOR" "$CUT_AFTER" "$gap"
+delays=netem
+((netem)) || delays=relay
+printf '\ndelays=%s cut=tokyo-singapore for %ss, %ss in; bridge back %ss after the heal\n' "$delays" "$CUT_FOR" "$CUT_AFTER" "$gap"
 echo "RESULT lost=$total_lost duplicated=$total_dup"
