@@ -108,6 +108,7 @@ func (l *link) run() error {
 		l.close(errString(err))
 	}
 	<-writerDone
+	l.nc.Close()
 	if !br.linkDown(l) {
 		return errSuperseded
 	}
@@ -170,11 +171,10 @@ func (l *link) close(reason string) {
 		l.reason = reason
 		close(l.done)
 		l.out.close()
+		// Wake the reader; give the writer two seconds to send what is
+		// queued (a DISCONNECT); run closes the socket after both.
 		l.nc.SetReadDeadline(time.Now())
-		go func() {
-			time.Sleep(2 * time.Second)
-			l.nc.Close()
-		}()
+		l.nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	})
 }
 
