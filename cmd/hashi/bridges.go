@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -19,11 +20,17 @@ func cmdBridges(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("admin", envOr("HASHI_ADMIN", "127.0.0.1:8161"), "the broker's admin listener")
 	asJSON := fs.Bool("json", false, "print the JSON as the API returns it")
+	user := fs.String("user", os.Getenv("HASHI_USER"), "broker user in a console group, when the broker has users (env HASHI_USER)")
+	pass := fs.String("password", os.Getenv("HASHI_PASSWORD"), "its password (env HASHI_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get("http://" + *addr + "/api/v1/bridges")
+	req, _ := http.NewRequest(http.MethodGet, "http://"+*addr+"/api/v1/bridges", nil)
+	if *user != "" {
+		req.SetBasicAuth(*user, *pass)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "hashi bridges: %v (is the broker running with --admin %s?)\n", err, *addr)
 		return 1

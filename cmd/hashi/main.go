@@ -26,7 +26,7 @@ Usage:
   hashi broker [--config FILE] [--log-level LEVEL] [--log-json]
   hashi check FILE
   hashi apply [--admin ADDR] [--user U --password P] FILE
-  hashi bridges [--admin ADDR] [--json]
+  hashi bridges [--admin ADDR] [--user U --password P] [--json]
   hashi passwd [--argon2id]
   hashi bench SCENARIO [flags]   (fanin, fanout, latency, conns, bridge, queue, relay, sink, report)
   hashi version
