@@ -94,21 +94,22 @@ func (q *outq) push(it outItem) bool {
 
 // pushQoS0 queues a QoS 0 delivery, evicting the oldest queued QoS 0 delivery
 // when limit of them are already waiting. It returns the number dropped.
-func (q *outq) pushQoS0(it outItem, limit int) (dropped int) {
+func (q *outq) pushQoS0(it outItem, limit int) (dropped int, behind bool) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return 1
+		return 1, false
 	}
 	if limit > 0 && q.qos0 >= limit {
 		dropped = q.evictOldestQoS0()
 	}
 	q.items = append(q.items, it)
 	q.qos0++
+	behind = limit > 0 && q.qos0 > limit/4
 	f := q.kick()
 	q.mu.Unlock()
 	run(f)
-	return dropped
+	return dropped, behind
 }
 
 // Writer states returned by take.

@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -110,37 +111,45 @@ func (s *session) Deliver(subs []*broker.Subscription, m *broker.Message) {
 	}
 	d := delivery{msg: m, sub: first, qos: qos, retain: retain, subIDs: ids}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deliverLocked(d)
+	behind := s.deliverLocked(d)
+	s.mu.Unlock()
+	if behind {
+		// This subscriber's writer is behind: let it run before the
+		// publisher reads more (scheduling fairness, not a wait).
+		runtime.Gosched()
+	}
 }
 
 // deliverLocked routes d: QoS 0 straight to the connection (or dropped when
 // offline), QoS 1/2 into the in-flight window or the pending queue.
 // s.mu must be held.
-func (s *session) deliverLocked(d delivery) {
+// It reports whether the connection's writer is falling behind.
+func (s *session) deliverLocked(d delivery) (behind bool) {
 	if s.ended {
-		return
+		return false
 	}
 	if d.qos == 0 {
 		if s.c == nil {
 			s.drop(d, 1)
-			return
+			return false
 		}
-		if n := s.c.out.pushQoS0(outItem{msg: d.msg, sub: d.sub, retain: d.retain, subIDs: d.subIDs}, d.sub.PendingLimit); n > 0 {
+		n, behind := s.c.out.pushQoS0(outItem{msg: d.msg, sub: d.sub, retain: d.retain, subIDs: d.subIDs}, d.sub.PendingLimit)
+		if n > 0 {
 			s.dropped.Add(uint64(n))
 		}
-		return
+		return behind
 	}
 	if s.c != nil && s.pending.Len() == 0 && len(s.inflight) < s.sendQuota {
 		s.sendLocked(d)
-		return
+		return false
 	}
 	if s.pending.Len() >= s.maxQueued {
 		s.drop(d, 1)
 		s.srv.warnQueueFull(s, d.msg.Timestamp)
-		return
+		return false
 	}
 	s.pending.Push(d)
+	return false
 }
 
 func (s *session) drop(d delivery, n uint64) {
