@@ -35,7 +35,6 @@ const maxPending = 100000
 type forward struct {
 	m    *broker.Message
 	seq  uint64
-	id   string
 	sync bool // retained value replayed at link start
 
 	cons *broker.Consumer // queue forwards: acknowledge here once the peer has it
@@ -143,7 +142,7 @@ func (br *Bridge) Deliver(_ []*broker.Subscription, m *broker.Message) {
 	if !r.permitted(m.Dest) || !r.forwardable(m, peer) {
 		return
 	}
-	br.enqueue(&forward{m: m, id: br.b.MessageID(m)})
+	br.enqueue(&forward{m: m})
 }
 
 // current returns the bridge's rules and its peer's id. A responder's rules
@@ -404,7 +403,7 @@ type queueSide struct{ br *Bridge }
 
 func (q queueSide) DeliverQueue(c *broker.Consumer, d broker.Delivery) {
 	m := d.Msg
-	q.br.enqueue(&forward{m: m, id: q.br.b.MessageID(m), cons: c, tag: d.Tag})
+	q.br.enqueue(&forward{m: m, cons: c, tag: d.Tag})
 }
 
 // destKey renders a demand key.

@@ -16,7 +16,7 @@ import (
 func FuzzDecodeMessage(f *testing.F) {
 	m := &broker.Message{Dest: dest.T("a.b"), Payload: []byte("x\x00y"), QoS: 1, Retain: true, Timestamp: 1,
 		Props: &broker.Props{User: []broker.KV{{Key: "k", Value: "v:\n"}}, CorrelationData: []byte("c")}}
-	f.Add(appendMessage(wire.Start(nil, "SEND", "1.2"), m, "ID:x-1", []string{"p1"}, "p2"))
+	f.Add(appendMessage(wire.Start(nil, "SEND", "1.2"), m, "x", []string{"p1"}, "p2"))
 	f.Add([]byte("MESSAGE\ndestination:/queue/q\nhashi-path:,,\nhashi-qos:9\npriority:-1\n\n\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := wire.NewReader(bytes.NewReader(data), 4096)

@@ -437,11 +437,7 @@ func (l *link) encodeForward(buf []byte, fw *forward) []byte {
 	if fw.sync {
 		b = b.Header(hSync, "true")
 	}
-	id := fw.id
-	if id == "" {
-		id = l.br.b.MessageID(fw.m)
-	}
-	return appendMessage(b, fw.m, id, fw.m.BrokerPath, l.br.b.ID())
+	return appendMessage(b, fw.m, l.br.b.ID(), fw.m.BrokerPath, l.br.b.ID())
 }
 
 func (l *link) writeLoop() {
@@ -544,7 +540,7 @@ func (l *link) startRetained() {
 	br := l.br
 	stop := br.b.WatchRetained(func(m *broker.Message) {
 		if r, _ := br.current(); r.permitted(m.Dest) && r.forwardable(m, l.peer.id) {
-			br.enqueue(&forward{m: m, id: br.b.MessageID(m)})
+			br.enqueue(&forward{m: m})
 		}
 	})
 	if !br.install(l, &br.retStop, stop) {
@@ -553,7 +549,7 @@ func (l *link) startRetained() {
 	r, _ := br.current()
 	for _, m := range br.b.AllRetained() {
 		if r.permitted(m.Dest) && r.forwardable(m, l.peer.id) {
-			br.enqueue(&forward{m: m, id: br.b.MessageID(m), sync: true})
+			br.enqueue(&forward{m: m, sync: true})
 		}
 	}
 }

@@ -87,10 +87,17 @@ func contains(path []string, id string) bool {
 }
 
 // appendMessage appends m's headers and body to a frame being built for the
-// link. path is the broker path before this broker; self is appended to it.
+// link. origin is this broker's id, which names a message that entered the
+// network here ("ID:<origin>-<seq>", written without building the string);
+// path is the broker path before this broker; self is appended to it.
 // Nothing is allocated beyond the buffer.
-func appendMessage(b wire.Builder, m *broker.Message, id string, path []string, self string) []byte {
-	b = b.Header(frame.Destination, m.Dest.STOMP()).Header(frame.MessageId, id)
+func appendMessage(b wire.Builder, m *broker.Message, origin string, path []string, self string) []byte {
+	b = b.Header(frame.Destination, m.Dest.STOMP())
+	if m.Props != nil && m.Props.MessageID != "" {
+		b = b.Header(frame.MessageId, m.Props.MessageID)
+	} else {
+		b = b.HeaderID(frame.MessageId, origin, m.Seq)
+	}
 	b = b.PathHeader(hPath, path, self)
 	if m.Persistent {
 		b = b.Header("persistent", "true")

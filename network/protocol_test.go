@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/go-stomp/stomp/v3/frame"
@@ -21,7 +23,14 @@ func roundTrip(t *testing.T, cmd string, m *broker.Message, id string, path []st
 	if len(path) > 0 {
 		path, self = path[:len(path)-1], path[len(path)-1]
 	}
-	raw := appendMessage(wire.Start(nil, cmd, "1.2"), m, id, path, self)
+	// id is "ID:<origin>-<seq>": the form a message that entered the
+	// network at origin gets.
+	origin, seq, _ := strings.Cut(strings.TrimPrefix(id, "ID:"), "-")
+	if i := strings.LastIndexByte(id, '-'); i > 0 {
+		origin, seq = strings.TrimPrefix(id[:i], "ID:"), id[i+1:]
+	}
+	m.Seq, _ = strconv.ParseUint(seq, 10, 64)
+	raw := appendMessage(wire.Start(nil, cmd, "1.2"), m, origin, path, self)
 	r := wire.NewReader(bytes.NewReader(raw), 64*1024)
 	r.Version = "1.2"
 	back, err := r.Read()

@@ -142,3 +142,15 @@ func (b Builder) PathHeader(name string, list []string, last string) Builder {
 	b.dst = append(b.dst, '\n')
 	return b
 }
+
+// HeaderID appends a header whose value is "ID:<prefix>-<seq>" (ActiveMQ's
+// message id form) without building the string.
+func (b Builder) HeaderID(name, prefix string, seq uint64) Builder {
+	b.dst = appendEscaped(b.dst, name, b.esc, true)
+	b.dst = append(b.dst, ':', 'I', 'D', ':')
+	b.dst = appendEscaped(b.dst, prefix, b.esc, false)
+	b.dst = append(b.dst, '-')
+	b.dst = strconv.AppendUint(b.dst, seq, 10)
+	b.dst = append(b.dst, '\n')
+	return b
+}
