@@ -62,6 +62,12 @@ func (c *conn) handleSubscribe(f *frame.Frame) error {
 	if _, dup := c.subs[id]; dup {
 		return refusef("Duplicate subscription id: %s", id)
 	}
+	if name := f.Header.Get("activemq.subscriptionName"); name != "" && !dest.IsWildcard(h) {
+		// ActiveMQ makes this a durable topic subscription; Hashi keeps
+		// STOMP topic subscriptions for the life of the connection only.
+		c.log.Warn("durable STOMP subscriptions are not supported; this one ends with the connection",
+			"subscription", name, "destination", h)
+	}
 	if sel, ok := f.Header.Contains("selector"); ok && sel != "" {
 		return refusef("Message selectors are not supported by Hashi: SUBSCRIBE %s with selector %q was not created", h, sel)
 	}
