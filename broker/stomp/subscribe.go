@@ -62,7 +62,7 @@ func (c *conn) handleSubscribe(f *frame.Frame) error {
 	if _, dup := c.subs[id]; dup {
 		return refusef("Duplicate subscription id: %s", id)
 	}
-	if name := f.Header.Get("activemq.subscriptionName"); name != "" && !dest.IsWildcard(h) {
+	if name := f.Header.Get("activemq.subscriptionName"); name != "" {
 		// ActiveMQ makes this a durable topic subscription; Hashi keeps
 		// STOMP topic subscriptions for the life of the connection only.
 		c.log.Warn("durable STOMP subscriptions are not supported; this one ends with the connection",
