@@ -223,8 +223,8 @@ func (c *conn) handleAck(p *packet.Ack) error {
 	case packet.TypePubrel:
 		code := packet.Success
 		c.sess.mu.Lock()
-		if _, ok := c.sess.inbound2[p.PacketID]; ok {
-			delete(c.sess.inbound2, p.PacketID)
+		if _, ok := c.sess.inbound2[uint32(p.PacketID)]; ok {
+			delete(c.sess.inbound2, uint32(p.PacketID))
 		} else {
 			code = packet.PacketIdentifierNotFound
 		}

@@ -40,16 +40,16 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 
 	if p.QoS == 2 {
 		c.sess.mu.Lock()
-		_, dup := c.sess.inbound2[p.PacketID]
+		_, dup := c.sess.inbound2[uint32(p.PacketID)]
 		n := len(c.sess.inbound2)
 		if !dup && n >= int(c.srv.opts.ReceiveMaximum) {
 			c.sess.mu.Unlock()
 			return &packet.Error{Code: packet.ReceiveMaximumExceeded, Msg: "too many QoS 2 publishes awaiting PUBREL [MQTT-3.3.4-7]"}
 		}
 		if c.sess.inbound2 == nil {
-			c.sess.inbound2 = make(map[uint16]struct{})
+			c.sess.inbound2 = make(map[uint32]struct{})
 		}
-		c.sess.inbound2[p.PacketID] = struct{}{}
+		c.sess.inbound2[uint32(p.PacketID)] = struct{}{}
 		c.sess.mu.Unlock()
 		if dup {
 			// Already delivered once: acknowledge again, deliver never
@@ -123,7 +123,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		if code.IsError() {
 			// A failed PUBREC ends the exchange: no PUBREL will come.
 			c.sess.mu.Lock()
-			delete(c.sess.inbound2, p.PacketID)
+			delete(c.sess.inbound2, uint32(p.PacketID))
 			c.sess.mu.Unlock()
 		}
 		c.ackAfter(packet.TypePubrec, p.PacketID, code, waits)

@@ -44,12 +44,12 @@ type session struct {
 	version   byte
 	expiry    time.Duration // how long the session outlives its connection; -1 forever
 	subs      map[string]*broker.Subscription
-	inflight  map[uint16]*inflight
-	pending   fifo.FIFO[delivery] // QoS 1/2 waiting for the send quota or for the client
-	congested chan struct{}       // non-nil while reliable publishers wait (flow.go)
-	lastAck   int64               // unix nanos of the client's last PUBACK/PUBCOMP
-	held      []*inflight         // in flight from an earlier connection, not yet resent (quota)
-	inbound2  map[uint16]struct{} // QoS 2 packet ids received, PUBREL pending
+	inflight  map[uint32]*inflight // by packet id (uint32 keys hash on the fast path)
+	pending   fifo.FIFO[delivery]  // QoS 1/2 waiting for the send quota or for the client
+	congested chan struct{}        // non-nil while reliable publishers wait (flow.go)
+	lastAck   int64                // unix nanos of the client's last PUBACK/PUBCOMP
+	held      []*inflight          // in flight from an earlier connection, not yet resent (quota)
+	inbound2  map[uint32]struct{}  // QoS 2 packet ids received, PUBREL pending
 	nextPID   uint16
 	order     uint64
 	sendQuota int // client's receive maximum
@@ -166,9 +166,9 @@ func (s *session) sendLocked(d delivery) {
 	s.order++
 	f := &inflight{delivery: d, pid: pid, order: s.order}
 	if s.inflight == nil {
-		s.inflight = make(map[uint16]*inflight)
+		s.inflight = make(map[uint32]*inflight)
 	}
-	s.inflight[pid] = f
+	s.inflight[uint32(pid)] = f
 	s.c.out.push(outItem{msg: d.msg, sub: d.sub, qos: d.qos, pid: pid, retain: d.retain, subIDs: d.subIDs})
 }
 
@@ -180,7 +180,7 @@ func (s *session) allocPID() uint16 {
 		if s.nextPID == 0 {
 			s.nextPID = 1
 		}
-		if _, used := s.inflight[s.nextPID]; !used {
+		if _, used := s.inflight[uint32(s.nextPID)]; !used {
 			return s.nextPID
 		}
 	}
@@ -220,7 +220,7 @@ func (s *session) fill() {
 func (s *session) acked(pid uint16, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.inflight[pid]
+	f, ok := s.inflight[uint32(pid)]
 	if !ok {
 		return false
 	}
@@ -234,7 +234,7 @@ func (s *session) acked(pid uint16, now time.Time) bool {
 // removeLocked takes f out of the window (and out of held, should the client
 // acknowledge a delivery of an earlier connection before its resend).
 func (s *session) removeLocked(f *inflight) {
-	delete(s.inflight, f.pid)
+	delete(s.inflight, uint32(f.pid))
 	if i := slices.Index(s.held, f); i >= 0 {
 		s.held = slices.Delete(s.held, i, i+1)
 	}
@@ -245,7 +245,7 @@ func (s *session) removeLocked(f *inflight) {
 func (s *session) pubrec(pid uint16, failed bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.inflight[pid]
+	f, ok := s.inflight[uint32(pid)]
 	if !ok {
 		return false
 	}
