@@ -85,6 +85,9 @@ func (q *outq) push(it outItem) bool {
 		q.mu.Unlock()
 		return false
 	}
+	if q.items == nil {
+		q.items = getItems()
+	}
 	q.items = append(q.items, it)
 	f := q.kick()
 	q.mu.Unlock()
@@ -102,6 +105,9 @@ func (q *outq) pushQoS0(it outItem, limit int) (dropped int, behind bool) {
 	}
 	if limit > 0 && q.qos0 >= limit {
 		dropped = q.evictOldestQoS0()
+	}
+	if q.items == nil {
+		q.items = getItems()
 	}
 	q.items = append(q.items, it)
 	q.qos0++
@@ -131,9 +137,11 @@ func (q *outq) take(buf []outItem) ([]outItem, int) {
 		return items, haveItems
 	}
 	q.running = false
-	if cap(q.items) > 64 {
-		q.items, q.head = nil, 0 // a burst is over: let its array go
-	}
+	// Idle: the queue's array and the writer's last batch go back to the
+	// pool shared by all connections, so a quiet connection holds none.
+	putItems(q.items)
+	putItems(buf)
+	q.items, q.head = nil, 0
 	if q.closed {
 		return nil, drained
 	}
@@ -182,4 +190,20 @@ func (q *outq) evictOldestQoS0() int {
 		return 1
 	}
 	return 0
+}
+
+// itemArrays recycles outbound queue arrays across connections: a
+// connection's writer goes idle between bursts, and allocating a fresh
+// array for every burst was most of the allocation under load.
+var itemArrays = sync.Pool{New: func() any { s := make([]outItem, 0, 64); return &s }}
+
+func getItems() []outItem { return (*itemArrays.Get().(*[]outItem))[:0] }
+
+func putItems(s []outItem) {
+	if cap(s) == 0 || cap(s) > 1<<16 {
+		return // none, or too big to keep around
+	}
+	clear(s[:cap(s)])
+	s = s[:0]
+	itemArrays.Put(&s)
 }
