@@ -168,22 +168,9 @@ func propsLen(p *Properties) int {
 				n += 3
 			}
 		}
-		for _, f := range [...]struct {
-			id PropID
-			l  int
-		}{
-			{PropContentType, len(p.ContentType)},
-			{PropResponseTopic, len(p.ResponseTopic)},
-			{PropAssignedClientIdentifier, len(p.AssignedClientIdentifier)},
-			{PropAuthenticationMethod, len(p.AuthenticationMethod)},
-			{PropResponseInformation, len(p.ResponseInformation)},
-			{PropServerReference, len(p.ServerReference)},
-			{PropReasonString, len(p.ReasonString)},
-			{PropCorrelationData, len(p.CorrelationData)},
-			{PropAuthenticationData, len(p.AuthenticationData)},
-		} {
+		for _, f := range p.sizedFields() {
 			if m.Has(f.id) {
-				n += 3 + f.l
+				n += 3 + f.n
 			}
 		}
 	}

@@ -289,20 +289,7 @@ func (p *Properties) check(ctx Type, pt Type) error {
 		}
 	}
 	if eff&lengthChecked != 0 {
-		for _, f := range [...]struct {
-			id PropID
-			n  int
-		}{
-			{PropContentType, len(p.ContentType)},
-			{PropResponseTopic, len(p.ResponseTopic)},
-			{PropAssignedClientIdentifier, len(p.AssignedClientIdentifier)},
-			{PropAuthenticationMethod, len(p.AuthenticationMethod)},
-			{PropResponseInformation, len(p.ResponseInformation)},
-			{PropServerReference, len(p.ServerReference)},
-			{PropReasonString, len(p.ReasonString)},
-			{PropCorrelationData, len(p.CorrelationData)},
-			{PropAuthenticationData, len(p.AuthenticationData)},
-		} {
+		for _, f := range p.sizedFields() {
 			if f.n > MaxStringLen && eff.Has(f.id) {
 				return newErr(MalformedPacket, pt, ctxName(ctx)+": "+f.id.String()+" longer than 65535 bytes")
 			}
@@ -348,4 +335,28 @@ func ctxLabel(ctx, pt Type) string {
 		return "Will Properties"
 	}
 	return pt.String()
+}
+
+// sizedField is a string or binary property and its length in bytes.
+type sizedField struct {
+	id PropID
+	n  int
+}
+
+// sizedFields lists the single-valued string and binary properties with
+// their lengths: what both the size computation and the 65,535-byte check
+// walk over (user properties and subscription identifiers repeat and are
+// handled apart).
+func (p *Properties) sizedFields() [9]sizedField {
+	return [...]sizedField{
+		{PropContentType, len(p.ContentType)},
+		{PropResponseTopic, len(p.ResponseTopic)},
+		{PropAssignedClientIdentifier, len(p.AssignedClientIdentifier)},
+		{PropAuthenticationMethod, len(p.AuthenticationMethod)},
+		{PropResponseInformation, len(p.ResponseInformation)},
+		{PropServerReference, len(p.ServerReference)},
+		{PropReasonString, len(p.ReasonString)},
+		{PropCorrelationData, len(p.CorrelationData)},
+		{PropAuthenticationData, len(p.AuthenticationData)},
+	}
 }
