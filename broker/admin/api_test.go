@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 func TestBrokerInfo(t *testing.T) {
@@ -37,7 +38,7 @@ func TestBrokerInfo(t *testing.T) {
 	c := e.admin()
 	c.mustJSON(http.StatusOK, "POST", "/api/v1/send", map[string]any{"destination": "topic://rates.probe", "body": "x", "count": 5}, nil)
 	// Rates are sampled once a second.
-	waitFor(t, 5*time.Second, "a rate sample counting the sends", func() bool {
+	servertest.WaitFor(t, 5*time.Second, "a rate sample counting the sends", func() bool {
 		c.mustJSON(http.StatusOK, "GET", "/api/v1/broker", nil, &b)
 		var in int64
 		for _, r := range b.Rates {
@@ -286,7 +287,7 @@ func TestTopicsAndMQTT(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the client's connection stayed open")
 	}
-	waitFor(t, 5*time.Second, "the connection to leave the list", func() bool {
+	servertest.WaitFor(t, 5*time.Second, "the connection to leave the list", func() bool {
 		c.mustJSON(http.StatusOK, "GET", "/api/v1/connections", nil, &conns)
 		return len(conns.Connections) == 0
 	})

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 type bridgeJSON struct {
@@ -67,7 +69,7 @@ func TestBridgesAndNetwork(t *testing.T) {
 	})
 	c := tk.admin()
 	var first bridgeJSON
-	waitFor(t, 10*time.Second, "tokyo's bridge to singapore", func() bool {
+	servertest.WaitFor(t, 10*time.Second, "tokyo's bridge to singapore", func() bool {
 		first = bridgesOf(t, c)["tokyo_to_singapore"]
 		return first.State == "up"
 	})
@@ -77,7 +79,7 @@ func TestBridgesAndNetwork(t *testing.T) {
 	}
 	// Singapore shows the duplex bridge as created by duplex.
 	var sgBridge bridgeJSON
-	waitFor(t, 10*time.Second, "singapore's side of the duplex bridge", func() bool {
+	servertest.WaitFor(t, 10*time.Second, "singapore's side of the duplex bridge", func() bool {
 		for _, b := range bridgesOf(t, sg.admin()) {
 			sgBridge = b
 			return b.State == "up"
@@ -107,14 +109,14 @@ func TestBridgesAndNetwork(t *testing.T) {
 	if a.Revision != 2 || strings.Join(toStrings(a.Changes["networkConnectorsAdded"]), ",") != "tokyo_to_osaka" {
 		t.Fatalf("apply answered %+v", a)
 	}
-	waitFor(t, 10*time.Second, "the bridge to osaka", func() bool {
+	servertest.WaitFor(t, 10*time.Second, "the bridge to osaka", func() bool {
 		b := bridgesOf(t, c)["tokyo_to_osaka"]
 		return b.State == "up" && b.RemoteBroker == "osaka"
 	})
 	if b := bridgesOf(t, c)["tokyo_to_singapore"]; b.State != "up" || !b.Since.Equal(first.Since) {
 		t.Fatalf("the first bridge was disturbed: %+v (was up since %v)", b, first.Since)
 	}
-	waitFor(t, 5*time.Second, "osaka in the picture", func() bool {
+	servertest.WaitFor(t, 5*time.Second, "osaka in the picture", func() bool {
 		topo = topology{}
 		c.mustJSON(http.StatusOK, "GET", "/api/v1/network", nil, &topo)
 		return len(topo.Nodes) == 3 && len(topo.Edges) == 2

@@ -63,7 +63,7 @@ func TestAuthorizationThreeRoles(t *testing.T) {
 	}
 	sub5.expectNothing("after a failed PUBREC (no PUBREL expected)")
 	sub.expectNothing("after denied MQTT 5 publishes")
-	if !b.logHas(`"denied"`) {
+	if !b.LogHas(`"denied"`) {
 		t.Error("no audit line for the denials")
 	}
 }

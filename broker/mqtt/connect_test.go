@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // [MQTT-3.1.0-1] The first packet sent from the client to the server MUST be
@@ -77,7 +78,7 @@ func TestEmptyClientIDPersistent_MQTT_3_1_3_8(t *testing.T) {
 		t.Fatalf("CONNACK %v present=%v, want 0x02 (identifier rejected)", ack.ReasonCode, ack.SessionPresent)
 	}
 	c.expectClosed(ioTimeout)
-	if n := b.srv.MQTT().SessionCount(); n != 0 {
+	if n := b.Srv.MQTT().SessionCount(); n != 0 {
 		t.Errorf("%d sessions after a refused CONNECT", n)
 	}
 }
@@ -101,7 +102,7 @@ func TestEmptyClientIDAssigned_MQTT_3_1_3_6(t *testing.T) {
 		if !ack5.Properties.Has(packet.PropAssignedClientIdentifier) || id == "" {
 			t.Fatalf("MQTT 5 CONNACK without Assigned Client Identifier: %+v", ack5.Properties)
 		}
-		if _, ok := b.srv.MQTT().Session(id); !ok {
+		if _, ok := b.Srv.MQTT().Session(id); !ok {
 			t.Errorf("no session under the assigned id %q", id)
 		}
 		ids[id] = true
@@ -204,7 +205,7 @@ func TestMaximumConnections(t *testing.T) {
 	}
 	// Room again once one leaves.
 	c1.disconnect()
-	waitFor(t, ioTimeout, "a free connection slot", func() bool {
+	servertest.WaitFor(t, ioTimeout, "a free connection slot", func() bool {
 		nc, err := net.Dial("tcp", b.addr)
 		if err != nil {
 			return false
@@ -225,7 +226,7 @@ func TestShutdownDisconnect(t *testing.T) {
 	b := startBroker(t, "")
 	c5, _ := b.connect5("v5", nil)
 	c3 := b.connect311("v3", true)
-	go b.stop()
+	go b.Stop()
 	c5.expectDisconnect(packet.ServerShuttingDown, ioTimeout)
 	c3.expectClosed(ioTimeout)
 }
@@ -240,10 +241,10 @@ func TestConnectNotAuthorized(t *testing.T) {
 		t.Fatalf("CONNACK %v, want not authorized (5)", ack.ReasonCode)
 	}
 	c.expectClosed(ioTimeout)
-	if !b.logHas("login refused") {
+	if !b.LogHas("login refused") {
 		t.Error("no audit line for the refused login")
 	}
-	if strings.Contains(b.log.String(), "wrong-pw") {
+	if strings.Contains(b.Log.String(), "wrong-pw") {
 		t.Error("password written to the log")
 	}
 }
@@ -271,7 +272,7 @@ func TestShutdownDuringConnects(t *testing.T) {
 
 	start := time.Now()
 	stopped := make(chan struct{})
-	go func() { b.stop(); close(stopped) }()
+	go func() { b.Stop(); close(stopped) }()
 	for i, c := range partial {
 		if i%2 == 0 {
 			c.nc.Write(rest[i]) // finish some CONNECTs during the shutdown

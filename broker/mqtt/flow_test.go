@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashi-broker/hashi/broker/mqtt"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // A subscriber that drains slower than a QoS 1 publisher sends is not
@@ -45,8 +46,8 @@ func TestFlowControlSlowSubscriberLosesNothing(t *testing.T) {
 		}
 		sub.send(&packet.Ack{PacketType: packet.TypePuback, PacketID: p.PacketID})
 	}
-	waitFor(t, ioTimeout, "all PUBACKs", func() bool { return acked.Load() == n })
-	if info, _ := b.srv.MQTT().Session("slow"); info.Dropped != 0 {
+	servertest.WaitFor(t, ioTimeout, "all PUBACKs", func() bool { return acked.Load() == n })
+	if info, _ := b.Srv.MQTT().Session("slow"); info.Dropped != 0 {
 		t.Fatalf("%d messages dropped", info.Dropped)
 	}
 }
@@ -70,8 +71,8 @@ func TestFlowControlStalledSubscriberHoldsNobodyBack(t *testing.T) {
 	if el := time.Since(start); el > 3*time.Second {
 		t.Fatalf("a stalled subscriber held the publisher back for %v", el)
 	}
-	waitFor(t, ioTimeout, "drops counted", func() bool {
-		info, _ := b.srv.MQTT().Session("stalled")
+	servertest.WaitFor(t, ioTimeout, "drops counted", func() bool {
+		info, _ := b.Srv.MQTT().Session("stalled")
 		return info.Dropped > 0
 	})
 }

@@ -1,19 +1,15 @@
 package mqtt_test
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"go.uber.org/goleak"
 
 	"github.com/hashi-broker/hashi/broker"
@@ -21,7 +17,7 @@ import (
 	"github.com/hashi-broker/hashi/broker/mqtt"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
 	"github.com/hashi-broker/hashi/broker/server"
-	"github.com/hashi-broker/hashi/xml"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // Tests here run a whole broker in process (broker/server assembled from
@@ -42,11 +38,9 @@ const mqttConnector = `<transportConnectors>
 
 // testBroker is one in-process broker with an MQTT connector on a random port.
 type testBroker struct {
+	*servertest.Broker
 	t    testing.TB
-	srv  *server.Server
 	addr string
-	log  *syncBuffer
-	once sync.Once
 }
 
 // startBroker starts a broker whose <broker> element holds children (the
@@ -62,71 +56,8 @@ func startBrokerOpts(t testing.TB, children string, opts mqtt.Options) *testBrok
 	if !strings.Contains(children, "<transportConnectors>") {
 		children += fmt.Sprintf(mqttConnector, "")
 	}
-	doc := `<broker xmlns="http://activemq.apache.org/schema/core" brokerName="t" dataDirectory="data">` + children + `</broker>`
-	cfg, problems := xml.Load("activemq.xml", []byte(doc), xml.Options{WorkDir: t.TempDir()})
-	if cfg == nil || problems.HasErrors() {
-		t.Fatalf("config: %v", problems)
-	}
-	logs := &syncBuffer{}
-	log := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, JSONFormat: true})
-	srv, err := server.NewWithOptions(cfg, log, server.Options{MQTT: opts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	b := &testBroker{t: t, srv: srv, addr: srv.Addr("mqtt").String(), log: logs}
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() && os.Getenv("HASHI_TEST_LOG") != "" {
-			t.Logf("broker log:\n%s", logs.String())
-		}
-	})
-	return b
-}
-
-// stop shuts the broker down (idempotent).
-func (b *testBroker) stop() {
-	b.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := b.srv.Shutdown(ctx); err != nil {
-			b.t.Errorf("shutdown: %v", err)
-		}
-	})
-}
-
-// logHas reports whether the broker logged a line containing substr.
-func (b *testBroker) logHas(substr string) bool { return strings.Contains(b.log.String(), substr) }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	b := servertest.Start(t, children, server.Options{MQTT: opts})
+	return &testBroker{Broker: b, t: t, addr: b.Addr("mqtt")}
 }
 
 // client is a raw MQTT peer: it writes packets encoded by the codec and
@@ -416,5 +347,5 @@ func props(fn func(p *packet.Properties), ids ...packet.PropID) *packet.Properti
 // publishCore publishes a QoS 0 message through the broker core, as the
 // broker itself or another protocol would.
 func publishCore(b *testBroker, topic, payload string) int {
-	return b.srv.Core().Publish(&broker.Message{Dest: dest.T(dest.FromMQTT(topic)), Payload: []byte(payload)})
+	return b.Srv.Core().Publish(&broker.Message{Dest: dest.T(dest.FromMQTT(topic)), Payload: []byte(payload)})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // [MQTT-3.3.2-2] A PUBLISH topic name must not contain wildcards: the
@@ -111,7 +112,7 @@ func TestQoS2Flows(t *testing.T) {
 	}
 	sub.send(&packet.Ack{PacketType: packet.TypePubcomp, PacketID: d.PacketID})
 	sub.expectNothing("after PUBCOMP") // the PUBCOMP was handled before the PINGREQ
-	if info, _ := b.srv.MQTT().Session("sub"); info.Inflight != 0 {
+	if info, _ := b.Srv.MQTT().Session("sub"); info.Inflight != 0 {
 		t.Errorf("%d deliveries in flight after PUBCOMP", info.Inflight)
 	}
 
@@ -149,8 +150,8 @@ func TestResendOnReconnect_MQTT_4_4_0_1(t *testing.T) {
 	sub.send(&packet.Ack{PacketType: packet.TypePubrec, PacketID: first[5].PacketID})
 	expect[*packet.Ack](sub) // PUBREL
 	sub.drop()
-	waitFor(t, ioTimeout, "session offline", func() bool {
-		info, _ := b.srv.MQTT().Session("resend")
+	servertest.WaitFor(t, ioTimeout, "session offline", func() bool {
+		info, _ := b.Srv.MQTT().Session("resend")
 		return !info.Connected
 	})
 	pub.publish("r/1", "later", 1, 20)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // Session lifetime and wills.
@@ -16,8 +17,8 @@ func sessionExpiry(secs uint32) *packet.Properties {
 // offline waits until the session of id has no connection.
 func (b *testBroker) offline(id string) {
 	b.t.Helper()
-	waitFor(b.t, ioTimeout, id+" offline", func() bool {
-		info, ok := b.srv.MQTT().Session(id)
+	servertest.WaitFor(b.t, ioTimeout, id+" offline", func() bool {
+		info, ok := b.Srv.MQTT().Session(id)
 		return ok && !info.Connected
 	})
 }
@@ -50,7 +51,7 @@ func TestSessionExpiry_MQTT_3_1_2_23(t *testing.T) {
 	c.drop()
 	b.offline("exp")
 	gone := time.Now()
-	waitFor(t, 3*time.Second, "session expiry", func() bool { return b.srv.MQTT().SessionCount() == 1 }) // pub's
+	servertest.WaitFor(t, 3*time.Second, "session expiry", func() bool { return b.Srv.MQTT().SessionCount() == 1 }) // pub's
 	if el := time.Since(gone); el < 900*time.Millisecond {
 		t.Errorf("session ended %v after the connection, before its 1 s expiry", el)
 	}
@@ -65,8 +66,8 @@ func TestSessionExpiry_MQTT_3_1_2_23(t *testing.T) {
 	c0, _ := b.connect5("zero", nil)
 	c0.sub("se/#", 1)
 	c0.disconnect()
-	waitFor(t, ioTimeout, "the session with expiry 0 to end with its connection", func() bool {
-		_, ok := b.srv.MQTT().Session("zero")
+	servertest.WaitFor(t, ioTimeout, "the session with expiry 0 to end with its connection", func() bool {
+		_, ok := b.Srv.MQTT().Session("zero")
 		return !ok
 	})
 	// DISCONNECT cannot raise a zero expiry [MQTT-3.14.2-2].
@@ -220,8 +221,8 @@ func TestCleanSessionDiscards_MQTT_3_1_2_6(t *testing.T) {
 	c5.sub("cs/#", 1)
 	c5.send(&packet.Disconnect{Properties: sessionExpiry(0)})
 	c5.expectClosed(ioTimeout)
-	waitFor(t, ioTimeout, "session ended by DISCONNECT with expiry 0", func() bool {
-		_, ok := b.srv.MQTT().Session("lower")
+	servertest.WaitFor(t, ioTimeout, "session ended by DISCONNECT with expiry 0", func() bool {
+		_, ok := b.Srv.MQTT().Session("lower")
 		return !ok
 	})
 }

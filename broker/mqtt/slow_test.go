@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // pendingPolicy limits what may wait for a slow QoS 0 subscriber: topic
@@ -78,7 +79,7 @@ func TestSlowSubscriberDoesNotStallFast(t *testing.T) {
 			// Publish as fast as the fast subscriber reads, so its own
 			// backlog stays under the pending limit even on a loaded machine;
 			// a stalled broker shows up here as a timeout.
-			waitFor(t, ioTimeout, fmt.Sprintf("fast subscriber to reach %d", i-100), func() bool { return fastGot.Load() >= int64(i-100) })
+			servertest.WaitFor(t, ioTimeout, fmt.Sprintf("fast subscriber to reach %d", i-100), func() bool { return fastGot.Load() >= int64(i-100) })
 		}
 	}
 	pub.ping()
@@ -87,7 +88,7 @@ func TestSlowSubscriberDoesNotStallFast(t *testing.T) {
 	}
 	t.Logf("%d x %d B to the fast subscriber in %v", n, size, time.Since(start))
 
-	info, ok := b.srv.MQTT().Session("slow")
+	info, ok := b.Srv.MQTT().Session("slow")
 	if !ok || !info.Connected {
 		t.Fatalf("slow session %+v", info)
 	}
@@ -97,8 +98,8 @@ func TestSlowSubscriberDoesNotStallFast(t *testing.T) {
 	if info.Queued > 200 {
 		t.Errorf("%d messages queued for the slow subscriber, above the pending limit 200", info.Queued)
 	}
-	if b.srv.Core().Stats().Dropped.Load() < info.Dropped {
-		t.Errorf("broker dropped counter %d < session's %d", b.srv.Core().Stats().Dropped.Load(), info.Dropped)
+	if b.Srv.Core().Stats().Dropped.Load() < info.Dropped {
+		t.Errorf("broker dropped counter %d < session's %d", b.Srv.Core().Stats().Dropped.Load(), info.Dropped)
 	}
 	t.Logf("slow subscriber: %d dropped, %d queued", info.Dropped, info.Queued)
 

@@ -53,7 +53,7 @@ func TestUnsubscribe(t *testing.T) {
 		t.Fatalf("got %s after unsubscribing u/a", p.Topic)
 	}
 	c.expectNothing("after UNSUBSCRIBE")
-	if info, _ := b.srv.MQTT().Session("unsub"); !slices.Equal(info.Subs, []string{"u/b"}) {
+	if info, _ := b.Srv.MQTT().Session("unsub"); !slices.Equal(info.Subs, []string{"u/b"}) {
 		t.Errorf("session subscriptions %v", info.Subs)
 	}
 }

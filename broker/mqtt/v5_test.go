@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // MQTT 5 features of the server, each against raw packets.
@@ -154,8 +155,8 @@ func TestReceiveMaximumOnResend_MQTT_3_3_4_9(t *testing.T) {
 		expect[*packet.Publish](c)
 	}
 	c.drop()
-	waitFor(t, ioTimeout, "session offline", func() bool {
-		info, _ := b.srv.MQTT().Session("resume")
+	servertest.WaitFor(t, ioTimeout, "session offline", func() bool {
+		info, _ := b.Srv.MQTT().Session("resume")
 		return !info.Connected
 	})
 	c, ack := conn(2, false)
@@ -196,7 +197,7 @@ func TestMaximumPacketSize_MQTT_3_1_2_25(t *testing.T) {
 		t.Fatalf("got %s (%d bytes), want only mps/small", p.Topic, len(p.Payload))
 	}
 	c.expectNothing("an oversized message")
-	info, _ := b.srv.MQTT().Session("small")
+	info, _ := b.Srv.MQTT().Session("small")
 	if info.Dropped != 2 || info.Inflight != 0 {
 		t.Errorf("dropped %d in flight %d, want 2 dropped and nothing left in flight", info.Dropped, info.Inflight)
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 func TestConnectVersionNegotiation(t *testing.T) {
@@ -190,7 +192,7 @@ func TestBadFramesCloseConnection(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, ioTimeout, "close reason logged", func() bool { return b.logHas("bad frame") })
+	servertest.WaitFor(t, ioTimeout, "close reason logged", func() bool { return b.LogHas("bad frame") })
 }
 
 // Header names and values survive escaping end to end: each consumer reads
@@ -303,7 +305,7 @@ func TestHeartBeatTimeout(t *testing.T) {
 	if el := time.Since(start); el < 500*time.Millisecond || el > 3*time.Second {
 		t.Errorf("silent client closed after %v, want about 750 ms", el)
 	}
-	waitFor(t, ioTimeout, "heart-beat timeout logged", func() bool { return b.logHas("no heart-beat from client") })
+	servertest.WaitFor(t, ioTimeout, "heart-beat timeout logged", func() bool { return b.LogHas("no heart-beat from client") })
 	// The live one sends nothing but heart-beats: for two more grace
 	// periods the server must neither close it nor send anything.
 	// (Read from the socket: the codec's Reader keeps a timeout sticky.)

@@ -9,6 +9,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/hashi-broker/hashi/broker/dest"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // Request/reply over a temporary queue: the requester names /temp-queue/r in
@@ -51,8 +52,8 @@ func TestTempQueueRequestReply(t *testing.T) {
 	name := strings.TrimPrefix(replyTo, "/remote-temp-queue/")
 	req.send(frame.DISCONNECT, frame.Receipt, "bye")
 	req.expect(frame.RECEIPT)
-	waitFor(t, ioTimeout, "temp queue deleted", func() bool {
-		return !b.srv.Core().QueueExists(dest.Destination{Kind: dest.TempQueue, Name: name})
+	servertest.WaitFor(t, ioTimeout, "temp queue deleted", func() bool {
+		return !b.Srv.Core().QueueExists(dest.Destination{Kind: dest.TempQueue, Name: name})
 	})
 	resp.send(frame.SEND, frame.Destination, replyTo, frame.Receipt, "late")
 	if f := resp.expectError("Temporary destination does not exist"); f.Header.Get(frame.ReceiptId) != "late" {
@@ -163,7 +164,7 @@ func TestAuthorizationDenials(t *testing.T) {
 	// app may write orders.>, but not create a queue that does not exist.
 	app.send(frame.SEND, frame.Destination, "/queue/orders.new", frame.Receipt, "c")
 	app.expectError("User app is not authorized to create: queue://orders.new")
-	if b.srv.Core().QueueExists(dest.Q("orders.new")) {
+	if b.Srv.Core().QueueExists(dest.Q("orders.new")) {
 		t.Fatal("denied SEND created the queue")
 	}
 	app.send(frame.SUBSCRIBE, frame.Destination, "/queue/orders.new", frame.Id, "n")
@@ -182,7 +183,7 @@ func TestAuthorizationDenials(t *testing.T) {
 	if m := app.expect(frame.MESSAGE); string(m.Body) != "first" {
 		t.Fatalf("app got %q", m.Body)
 	}
-	waitFor(t, ioTimeout, "denials audited", func() bool { return b.logHas("denied") })
+	servertest.WaitFor(t, ioTimeout, "denials audited", func() bool { return b.LogHas("denied") })
 }
 
 // SEND headers map to the message and back to MESSAGE headers; custom

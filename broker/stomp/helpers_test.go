@@ -1,25 +1,20 @@
 package stomp_test
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
-	"github.com/hashicorp/go-hclog"
 	"go.uber.org/goleak"
 
 	"github.com/hashi-broker/hashi/broker/server"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 	wire "github.com/hashi-broker/hashi/broker/stomp/frame"
-	"github.com/hashi-broker/hashi/xml"
 )
 
 // Tests here run a whole broker in process (broker/server assembled from
@@ -42,12 +37,11 @@ const stompConnector = `<transportConnectors>
   <transportConnector name="stomp" uri="stomp://127.0.0.1:0%s"/>
 </transportConnectors>`
 
+// testBroker is one in-process broker with a STOMP connector on a random port.
 type testBroker struct {
+	*servertest.Broker
 	t    testing.TB
-	srv  *server.Server
 	addr string
-	log  *syncBuffer
-	once sync.Once
 }
 
 // startBroker starts a broker whose <broker> element holds children; a STOMP
@@ -58,68 +52,8 @@ func startBroker(t testing.TB, children, opts string) *testBroker {
 	if !strings.Contains(children, "<transportConnectors>") {
 		children += fmt.Sprintf(stompConnector, opts)
 	}
-	doc := `<broker xmlns="http://activemq.apache.org/schema/core" brokerName="t" dataDirectory="data">` + children + `</broker>`
-	cfg, problems := xml.Load("activemq.xml", []byte(doc), xml.Options{WorkDir: t.TempDir()})
-	if cfg == nil || problems.HasErrors() {
-		t.Fatalf("config: %v", problems)
-	}
-	logs := &syncBuffer{}
-	log := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, JSONFormat: true})
-	srv, err := server.New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	b := &testBroker{t: t, srv: srv, addr: srv.Addr("stomp").String(), log: logs}
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() && os.Getenv("HASHI_TEST_LOG") != "" {
-			t.Logf("broker log:\n%s", logs.String())
-		}
-	})
-	return b
-}
-
-func (b *testBroker) stop() {
-	b.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := b.srv.Shutdown(ctx); err != nil {
-			b.t.Errorf("shutdown: %v", err)
-		}
-	})
-}
-
-func (b *testBroker) logHas(substr string) bool { return strings.Contains(b.log.String(), substr) }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	b := servertest.Start(t, children, server.Options{})
+	return &testBroker{Broker: b, t: t, addr: b.Addr("stomp")}
 }
 
 // client is a raw STOMP peer.

@@ -8,6 +8,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/hashi-broker/hashi/broker/dest"
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 )
 
 // ackHeaders are the headers that acknowledge m on a connection speaking v:
@@ -85,7 +86,7 @@ func TestAckModes(t *testing.T) {
 				}
 			}
 			next.quiet("after redeliveries")
-			st, _ := b.srv.Core().QueueStats(dest.Q(strings.TrimPrefix(q, "/queue/")))
+			st, _ := b.Srv.Core().QueueStats(dest.Q(strings.TrimPrefix(q, "/queue/")))
 			if want := uint64(5 - len(tc.back)); st.Dequeued != want {
 				t.Fatalf("dequeued %d, want %d", st.Dequeued, want)
 			}
@@ -177,7 +178,7 @@ func TestTransactionSends(t *testing.T) {
 func TestTransactionAcks(t *testing.T) {
 	b := startBroker(t, "", "")
 	st := func(name string) (inflight int, dequeued uint64) {
-		s, _ := b.srv.Core().QueueStats(dest.Q(name))
+		s, _ := b.Srv.Core().QueueStats(dest.Q(name))
 		return s.Inflight, s.Dequeued
 	}
 	c := b.connect(t)
@@ -232,7 +233,7 @@ func TestQueuePrefetch(t *testing.T) {
 		}
 		seen[string(m.Body)] = true
 	}
-	if st, _ := b.srv.Core().QueueStats(dest.Q("pf")); st.Pending != 2 {
+	if st, _ := b.Srv.Core().QueueStats(dest.Q("pf")); st.Pending != 2 {
 		t.Fatalf("pending %d, want 2", st.Pending)
 	}
 }
@@ -275,7 +276,7 @@ func TestAckBySubscriptionAndMessageID(t *testing.T) {
 		c.receipt(frame.ACK, nil, ackHeaders("1.1", m)...)
 	}
 	for _, g := range []string{"A", "B"} {
-		if st, _ := b.srv.Core().QueueStats(dest.Q("Consumer." + g + ".VirtualTopic.Orders")); st.Dequeued != 1 || st.Inflight != 0 {
+		if st, _ := b.Srv.Core().QueueStats(dest.Q("Consumer." + g + ".VirtualTopic.Orders")); st.Dequeued != 1 || st.Inflight != 0 {
 			t.Errorf("queue %s: dequeued %d inflight %d after both ACKs", g, st.Dequeued, st.Inflight)
 		}
 	}
@@ -306,8 +307,8 @@ func testUnsubscribeInFlight(t *testing.T, mode string) {
 	// The slow consumer reads nothing, so its writer is stuck on a full
 	// socket with most deliveries still queued.
 	slow.send(frame.UNSUBSCRIBE, frame.Id, "s", frame.Receipt, "unsub")
-	waitFor(t, ioTimeout, "consumer detached", func() bool {
-		st, _ := b.srv.Core().QueueStats(dest.Q("inflight"))
+	servertest.WaitFor(t, ioTimeout, "consumer detached", func() bool {
+		st, _ := b.Srv.Core().QueueStats(dest.Q("inflight"))
 		return st.Consumers == 0
 	})
 	next := b.connect(t)

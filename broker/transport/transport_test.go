@@ -1,7 +1,6 @@
 package transport_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"go.uber.org/goleak"
 
+	"github.com/hashi-broker/hashi/broker/server/servertest"
 	"github.com/hashi-broker/hashi/broker/transport"
 	"github.com/hashi-broker/hashi/config"
 )
@@ -61,26 +61,9 @@ func (e echo) Serve(ctx context.Context, c net.Conn, info *transport.Info) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // listen starts a listener for uri with echo handlers (or h) and returns
 // its address and log.
-func listen(t *testing.T, uri string, h transport.Handlers) (string, *syncBuffer) {
+func listen(t *testing.T, uri string, h transport.Handlers) (string, *servertest.SyncBuffer) {
 	t.Helper()
 	tc, _, err := config.ParseTransportURI(uri)
 	if err != nil {
@@ -90,7 +73,7 @@ func listen(t *testing.T, uri string, h transport.Handlers) (string, *syncBuffer
 	if h == nil {
 		h = transport.Handlers{config.ProtoMQTT: echo{proto: "mqtt"}, config.ProtoSTOMP: echo{proto: "stomp"}}
 	}
-	logs := &syncBuffer{}
+	logs := &servertest.SyncBuffer{}
 	l, err := transport.Listen(tc, nil, h, hclog.New(&hclog.LoggerOptions{Output: logs, JSONFormat: true}))
 	if err != nil {
 		t.Fatal(err)
@@ -108,17 +91,6 @@ func listen(t *testing.T, uri string, h transport.Handlers) (string, *syncBuffer
 		}
 	})
 	return l.Addr().String(), logs
-}
-
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // readN reads exactly n bytes from c.
@@ -199,7 +171,7 @@ func TestAutoDetect(t *testing.T) {
 				c.Write([]byte("\xaa\x01ActiveMQ\x00\x00\x00\x0c"))
 			}
 			expectClosed(t, c)
-			waitFor(t, ioTimeout, "log line naming "+tc.log, func() bool {
+			servertest.WaitFor(t, ioTimeout, "log line naming "+tc.log, func() bool {
 				return strings.Contains(logs.String(), "protocol not recognised") && strings.Contains(logs.String(), tc.log)
 			})
 		})
