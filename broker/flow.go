@@ -17,15 +17,15 @@ import "time"
 // fills to its configured limit and then drops, counted. The wait is bounded
 // (maxWait) so a publisher is never parked for long.
 
-// Congestion is implemented by subscribers that can ask reliable publishers
-// to slow down. Congested returns a channel closed when the backlog has
-// drained, or nil when the subscriber is not congested.
+// Congestion is implemented by subscribers that can ask publishers to slow
+// down. Congested returns a channel closed when the backlog that m would
+// join has drained, or nil when the subscriber is not congested for m.
 type Congestion interface {
-	Congested() <-chan struct{}
+	Congested(m *Message) <-chan struct{}
 }
 
 // collectCongestion appends the signals of congested owners among subs.
-func collectCongestion(subs []*Subscription, waits *[]<-chan struct{}) {
+func collectCongestion(subs []*Subscription, m *Message, waits *[]<-chan struct{}) {
 	for i, s := range subs {
 		c, ok := s.Owner.(Congestion)
 		if !ok {
@@ -41,7 +41,7 @@ func collectCongestion(subs []*Subscription, waits *[]<-chan struct{}) {
 		if dup {
 			continue
 		}
-		if ch := c.Congested(); ch != nil {
+		if ch := c.Congested(m); ch != nil {
 			*waits = append(*waits, ch)
 		}
 	}

@@ -97,7 +97,7 @@ func (b *Broker) publishTopic(m *Message, waits *[]<-chan struct{}) int {
 	deliverGrouped(subs, m)
 	b.stats.Delivered.Add(uint64(n))
 	if waits != nil {
-		collectCongestion(subs, waits)
+		collectCongestion(subs, m, waits)
 	}
 	clear(subs)
 	*bp = subs[:0]

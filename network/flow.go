@@ -1,5 +1,7 @@
 package network
 
+import "github.com/hashi-broker/hashi/broker"
+
 // Flow control toward reliable publishers (broker/flow.go): a bridge whose
 // link is up but whose backlog of reliable messages passes highWater asks
 // their publishers to wait until it is back under lowWater. A bridge whose
@@ -10,8 +12,12 @@ const (
 	lowWater  = highWater / 2
 )
 
-// Congested implements broker.Congestion.
-func (br *Bridge) Congested() <-chan struct{} {
+// Congested implements broker.Congestion for reliable messages; others are
+// never held back by a bridge.
+func (br *Bridge) Congested(m *broker.Message) <-chan struct{} {
+	if !m.Persistent && m.QoS == 0 {
+		return nil
+	}
 	br.mu.Lock()
 	defer br.mu.Unlock()
 	if br.congested != nil {

@@ -108,3 +108,79 @@ func TestFlowControlSelfSubscriptionNoDeadlock(t *testing.T) {
 		}
 	}
 }
+
+// QoS 0 to a subscriber that reads, but slower than the publisher sends:
+// the publisher is made to wait (the broker stops reading it) instead of
+// the subscriber's excess being dropped, so every message arrives in order
+// although far more than the pending limit (200) was published at once.
+func TestFlowControlQoS0DrainingSubscriberLosesNothing(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, pendingPolicy)
+	sub := b.dialSmallBuffer(packet.V311)
+	sub.handshake(&packet.Connect{ClientID: "reader", CleanStart: true})
+	sub.sub("q0/#", 0)
+	pub := b.connect311("writer", true)
+
+	const n, size = 4000, 8192 // 32 MB: more than the kernel's socket buffers hold
+	var stream []byte
+	for i := range n {
+		payload := make([]byte, size)
+		payload[0], payload[1] = byte(i), byte(i>>8)
+		stream, _ = packet.Append(stream, &packet.Publish{Topic: "q0/t", Payload: payload}, packet.V311)
+	}
+	sent := make(chan error, 1)
+	go func() { // all of it at once
+		pub.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
+		_, err := pub.nc.Write(stream)
+		sent <- err
+	}()
+	for i := range n {
+		p := expect[*packet.Publish](sub)
+		if got := int(p.Payload[0]) | int(p.Payload[1])<<8; got != i%65536 {
+			t.Fatalf("message %d arrived as %d", i, got)
+		}
+		if i%20 == 0 {
+			time.Sleep(200 * time.Microsecond) // a reader that takes its time
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := b.Srv.MQTT().Session("reader"); info.Dropped != 0 {
+		t.Fatalf("%d messages dropped", info.Dropped)
+	}
+	if waits := b.Srv.Core().Stats().FlowWaits.Load(); waits == 0 {
+		t.Fatal("the publisher was never made to wait")
+	}
+}
+
+// A client publishing QoS 0 to a topic it subscribes to, without reading
+// while it writes, ends up blocked in its write while the broker's writer
+// is blocked on it: the broker sees its own writer stalled, stops waiting
+// for it, and drops the excess instead of deadlocking.
+func TestFlowControlQoS0SelfSubscriptionStalls(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, pendingPolicy)
+	c := b.dialSmallBuffer(packet.V311)
+	c.handshake(&packet.Connect{ClientID: "echo", CleanStart: true})
+	c.sub("self/#", 0)
+	const n, size = 4000, 8192 // 32 MB: more than the kernel's socket buffers hold
+	var stream []byte
+	for range n {
+		stream, _ = packet.Append(stream, &packet.Publish{Topic: "self/t", Payload: make([]byte, size)}, packet.V311)
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
+	if _, err := c.nc.Write(stream); err != nil {
+		t.Fatalf("the broker stopped reading a client that is stalled on itself: %v", err)
+	}
+	got := 0
+	for _, p := range c.ping() {
+		if _, ok := p.(*packet.Publish); ok {
+			got++
+		}
+	}
+	info, _ := b.Srv.MQTT().Session("echo")
+	if info.Dropped == 0 || uint64(got)+info.Dropped != n {
+		t.Fatalf("%d received + %d dropped, want some dropped and %d in all", got, info.Dropped, n)
+	}
+}

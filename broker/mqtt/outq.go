@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"sync"
+	"time"
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
@@ -23,8 +24,14 @@ type outItem struct {
 
 // outq is a connection's bounded outbound queue, the one place where the
 // slow-consumer policy for MQTT lives:
-//   - QoS 0 deliveries beyond a subscription's pending limit evict the oldest
-//     QoS 0 delivery waiting here, which is counted as dropped;
+//   - QoS 0 deliveries to a subscriber that is draining but falling behind
+//     (its writer is writing, yet more than half of the pending limit
+//     or qos0HighBytes wait here) make their publishers wait until the
+//     writer takes the queue (congestion, see flow.go): the publisher slows
+//     to what the subscriber reads, and nothing is read only to be dropped;
+//   - QoS 0 deliveries beyond a subscription's pending limit, which only a
+//     stalled subscriber reaches, evict the oldest QoS 0 delivery waiting
+//     here, which is counted as dropped;
 //   - QoS 1 and 2 deliveries never wait here beyond the session's send quota
 //     (receive maximum): the rest waits in the session, bounded by
 //     maxQueued, where overflow is dropped and counted;
@@ -40,11 +47,15 @@ type outq struct {
 	mu      sync.Mutex
 	items   []outItem // items[head:] are queued
 	head    int
-	qos0    int
+	qos0    int // QoS 0 deliveries queued
+	bytes0  int // their payload bytes
 	closed  bool
 	running bool   // a writer goroutine is draining the queue
 	held    bool   // no writer until release: CONNACK goes first [MQTT-3.2.0-1]
 	start   func() // starts a writer goroutine
+
+	progress  int64         // unix nanos when the writer last took the queue (or started)
+	congested chan struct{} // closed when the writer takes the queue
 }
 
 func newOutq(start func()) *outq { return &outq{start: start, held: true} }
@@ -56,6 +67,7 @@ func (q *outq) kick() func() {
 		return nil
 	}
 	q.running = true
+	q.progress = time.Now().UnixNano()
 	return q.start
 }
 
@@ -96,12 +108,16 @@ func (q *outq) push(it outItem) bool {
 }
 
 // pushQoS0 queues a QoS 0 delivery, evicting the oldest queued QoS 0 delivery
-// when limit of them are already waiting. It returns the number dropped.
-func (q *outq) pushQoS0(it outItem, limit int) (dropped int, behind bool) {
+// when limit of them are already waiting, and returns the number dropped. A
+// queue past its high-water mark with a writer that is making progress
+// becomes congested (see congestion).
+// behind reports that the writer is falling behind, hot that the queue is
+// congested.
+func (q *outq) pushQoS0(it outItem, limit int) (dropped int, behind, hot bool) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return 1, false
+		return 1, false, false
 	}
 	if limit > 0 && q.qos0 >= limit {
 		dropped = q.evictOldestQoS0()
@@ -111,11 +127,43 @@ func (q *outq) pushQoS0(it outItem, limit int) (dropped int, behind bool) {
 	}
 	q.items = append(q.items, it)
 	q.qos0++
+	q.bytes0 += len(it.msg.Payload)
 	behind = limit > 0 && q.qos0 > limit/4
+	if q.congested == nil && (limit > 0 && q.qos0 > limit/2 || q.bytes0 > qos0HighBytes) && q.running && !q.stalled() {
+		q.congested = make(chan struct{})
+	}
+	hot = q.congested != nil
 	f := q.kick()
 	q.mu.Unlock()
 	run(f)
-	return dropped, behind
+	return dropped, behind, hot
+}
+
+// congestion returns a channel closed when the writer takes the queue, or
+// nil when the queue is not congested or its writer is stalled (has not
+// come back for more within qos0Stall): a stalled subscriber holds nobody
+// back, its excess is dropped instead.
+func (q *outq) congestion() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.congested == nil || q.stalled() {
+		return nil
+	}
+	return q.congested
+}
+
+// stalled reports whether a running writer has not taken the queue for
+// qos0Stall. q.mu must be held.
+func (q *outq) stalled() bool {
+	return q.running && time.Now().UnixNano()-q.progress > int64(qos0Stall)
+}
+
+// uncongest releases publishers waiting for this queue. q.mu must be held.
+func (q *outq) uncongest() {
+	if q.congested != nil {
+		close(q.congested)
+		q.congested = nil
+	}
 }
 
 // Writer states returned by take.
@@ -133,10 +181,13 @@ func (q *outq) take(buf []outItem) ([]outItem, int) {
 	if len(q.items) > q.head {
 		items := q.items[q.head:]
 		q.items, q.head = buf[:0], 0
-		q.qos0 = 0
+		q.qos0, q.bytes0 = 0, 0
+		q.progress = time.Now().UnixNano()
+		q.uncongest()
 		return items, haveItems
 	}
 	q.running = false
+	q.uncongest()
 	// Idle: the queue's array and the writer's last batch go back to the
 	// pool shared by all connections, so a quiet connection holds none.
 	putItems(q.items)
@@ -154,6 +205,7 @@ func (q *outq) close() {
 	q.mu.Lock()
 	q.closed = true
 	q.held = false
+	q.uncongest()
 	f := q.kick()
 	q.mu.Unlock()
 	run(f)
@@ -182,6 +234,7 @@ func (q *outq) evictOldestQoS0() int {
 		q.items[q.head] = outItem{}
 		q.head++
 		q.qos0--
+		q.bytes0 -= len(old.msg.Payload)
 		if q.head > 1024 && q.head > len(q.items)/2 {
 			n := copy(q.items, q.items[q.head:])
 			clear(q.items[n:])

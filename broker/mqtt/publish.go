@@ -103,10 +103,12 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 			}
 		}
 		var n int
-		if p.QoS > 0 {
-			n, waits = c.b.PublishFlow(m) // the ack waits for congested receivers
-		} else {
-			n = c.b.Publish(m)
+		n, waits = c.b.PublishFlow(m)
+		if p.QoS == 0 && len(waits) > 0 {
+			// A receiver is draining but behind: read no more from this
+			// publisher until it has caught up (flow.go).
+			broker.WaitFlow(waits, qos0Stall, c.writerDone)
+			waits = nil
 		}
 		if n == 0 && c.version == packet.V5 {
 			code = packet.NoMatchingSubscribers

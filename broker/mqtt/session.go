@@ -48,6 +48,7 @@ type session struct {
 	pending   fifo.FIFO[delivery]  // QoS 1/2 waiting for the send quota or for the client
 	congested chan struct{}        // non-nil while reliable publishers wait (flow.go)
 	lastAck   int64                // unix nanos of the client's last PUBACK/PUBCOMP
+	hot       atomic.Bool          // the connection's queue may be congested (flow.go)
 	held      []*inflight          // in flight from an earlier connection, not yet resent (quota)
 	inbound2  map[uint32]struct{}  // QoS 2 packet ids received, PUBREL pending
 	nextPID   uint16
@@ -115,7 +116,8 @@ func (s *session) Deliver(subs []*broker.Subscription, m *broker.Message) {
 	s.mu.Unlock()
 	if behind {
 		// This subscriber's writer is behind: let it run before the
-		// publisher reads more (scheduling fairness, not a wait).
+		// publisher reads more (scheduling fairness, not a wait; further
+		// behind, the publisher waits: flow.go).
 		runtime.Gosched()
 	}
 }
@@ -133,9 +135,12 @@ func (s *session) deliverLocked(d delivery) (behind bool) {
 			s.drop(d, 1)
 			return false
 		}
-		n, behind := s.c.out.pushQoS0(outItem{msg: d.msg, sub: d.sub, retain: d.retain, subIDs: d.subIDs}, d.sub.PendingLimit)
+		n, behind, hot := s.c.out.pushQoS0(outItem{msg: d.msg, sub: d.sub, retain: d.retain, subIDs: d.subIDs}, d.sub.PendingLimit)
 		if n > 0 {
 			s.dropped.Add(uint64(n))
+		}
+		if hot {
+			s.hot.Store(true)
 		}
 		return behind
 	}
