@@ -84,30 +84,30 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 // errClientDisconnect ends the read loop after a DISCONNECT.
 var errClientDisconnect = errors.New("client sent DISCONNECT")
 
-// run serves the connection until it ends. Server.Shutdown ends it, also
+// handshake reads the CONNECT and answers it; it reports whether the
+// connection goes on to readLoop. Server.Shutdown ends a connection, also
 // while it still waits for its CONNECT; a removed transport connector closes
 // its connections through the broker's connection registry.
-func (c *conn) run() {
+func (c *conn) handshake() bool {
 	c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ConnectTimeout))
 	p, err := c.r.Read()
 	if err != nil {
 		c.refuseUnreadable(p, err)
 		c.abort()
-		return
+		return false
 	}
 	cp, ok := p.(*packet.Connect)
 	if !ok {
 		// [MQTT-3.1.0-1] the first packet must be CONNECT.
 		c.early().Warn("closing connection: first packet is not CONNECT", "packet", p.Type().String())
 		c.abort()
-		return
+		return false
 	}
 	if !c.connect(cp) {
 		c.abort()
-		return
+		return false
 	}
-	err = c.readLoop()
-	c.finish(err)
+	return true
 }
 
 // abort closes a connection that never got a writer (refused or broken

@@ -88,14 +88,23 @@ func NewServer(b *broker.Broker, log hclog.Logger, opts Options) *Server {
 var _ transport.Handler = (*Server)(nil)
 
 // Serve implements transport.Handler: it runs one connection to the end.
-func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) {
+// The CONNECT exchange runs here; the connection's read loop is returned
+// to run on a fresh goroutine, whose stack stays small while the device is
+// idle.
+func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) func() {
 	c := newConn(s, nc, info)
 	if !s.conns.Add(c) {
 		nc.Close()
-		return
+		return nil
 	}
-	defer s.conns.Done(c)
-	c.run()
+	if !c.handshake() {
+		s.conns.Done(c)
+		return nil
+	}
+	return func() {
+		defer s.conns.Done(c)
+		c.finish(c.readLoop())
+	}
 }
 
 // Shutdown closes every connection (MQTT 5 clients get DISCONNECT 0x8B) and

@@ -90,14 +90,15 @@ func NewServer(b *broker.Broker, log hclog.Logger, opts Options) *Server {
 var _ transport.Handler = (*Server)(nil)
 
 // Serve implements transport.Handler.
-func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) {
+func (s *Server) Serve(ctx context.Context, nc net.Conn, info *transport.Info) func() {
 	c := newConn(s, nc, info)
 	if !s.conns.Add(c) {
 		nc.Close()
-		return
+		return nil
 	}
 	defer s.conns.Done(c)
 	c.run(ctx)
+	return nil
 }
 
 // Shutdown closes every STOMP connection and waits for them or ctx.

@@ -38,7 +38,12 @@ type echo struct {
 	serve func(ctx context.Context, c net.Conn)
 }
 
-func (e echo) Serve(ctx context.Context, c net.Conn, info *transport.Info) {
+func (e echo) Serve(ctx context.Context, c net.Conn, info *transport.Info) func() {
+	e.run(ctx, c)
+	return nil
+}
+
+func (e echo) run(ctx context.Context, c net.Conn) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	defer c.Close()
@@ -437,5 +442,80 @@ func TestCloseWhileAccepting(t *testing.T) {
 				t.Fatalf("%s round %d: %d connections served after Close returned", uri, round, n)
 			}
 		}
+	}
+}
+
+// handoff is a handler that answers at once and returns the rest of the
+// connection (an echo loop) for the listener to run on a fresh goroutine.
+type handoff struct {
+	served   chan struct{} // closed by rest once Serve has returned
+	returned *atomic.Bool  // Serve has returned
+	ended    *atomic.Bool  // rest has returned
+}
+
+func (h handoff) Serve(ctx context.Context, c net.Conn, info *transport.Info) func() {
+	defer h.returned.Store(true)
+	if _, err := io.WriteString(c, "hi:"); err != nil {
+		c.Close()
+		return nil
+	}
+	return func() {
+		defer h.ended.Store(true)
+		if h.returned.Load() {
+			close(h.served)
+		}
+		echo{proto: "rest"}.run(ctx, c)
+	}
+}
+
+// A handler may return the rest of a connection's work: the listener runs
+// it after Serve has returned, counts the connection until it ends, and
+// Close waits for it.
+func TestListenerRunsHandlerRest(t *testing.T) {
+	tc, _, err := config.ParseTransportURI("mqtt://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := handoff{served: make(chan struct{}), returned: new(atomic.Bool), ended: new(atomic.Bool)}
+	l, err := transport.Listen(tc, nil, transport.Handlers{config.ProtoMQTT: h}, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- l.Serve() }()
+
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := readN(t, c, 8); got != "hi:rest:" {
+		t.Fatalf("greeting %q, want Serve's then the rest's", got)
+	}
+	select {
+	case <-h.served:
+	case <-time.After(ioTimeout):
+		t.Fatal("the rest did not run after Serve returned")
+	}
+	io.WriteString(c, "ping")
+	if got := readN(t, c, 4); got != "ping" {
+		t.Fatalf("echo %q", got)
+	}
+	if n := l.Active(); n != 1 {
+		t.Fatalf("%d active connections while the rest runs, want 1", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := l.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !h.ended.Load() {
+		t.Fatal("Close returned before the rest ended")
+	}
+	if n := l.Active(); n != 0 {
+		t.Fatalf("%d active connections after Close", n)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -80,7 +80,9 @@ func (l *Listener) upgrade(w http.ResponseWriter, r *http.Request) {
 		typ = websocket.MessageText
 	}
 	c := newWSConn(ws, typ, r)
-	h.Serve(l.ctx, c, &l.info)
+	if rest := h.Serve(l.ctx, c, &l.info); rest != nil {
+		rest() // in the HTTP handler: the server tracks it until it returns
+	}
 	c.Close()
 }
 
