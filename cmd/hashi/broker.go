@@ -59,6 +59,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		}
 		text, _ = os.ReadFile(*cfgPath)
 	}
+	defer startGCTuner(gcFloor)()
 	if *pprofAddr != "" {
 		if err := startPprof(*pprofAddr, log); err != nil {
 			log.Error("cannot start the profiling listener", "error", err)
