@@ -37,9 +37,10 @@ type forward struct {
 	seq  uint64
 	sync bool // retained value replayed at link start
 
-	cons *broker.Consumer // queue forwards: acknowledge here once the peer has it
-	tag  uint64
-	sent time.Time
+	cons        *broker.Consumer // queue forwards: acknowledge here once the peer has it
+	tag         uint64
+	redelivered bool // a queue message back from an earlier attempt: maybe the peer has it
+	sent        time.Time
 }
 
 // Bridge is one network bridge: the demand its peer announced, the messages
@@ -91,7 +92,7 @@ func newBridge(m *Manager, name, key string, r rules, duplex, responder bool, gr
 		m: m, b: m.b, name: name, key: key, rules: r, responder: responder, grace: grace,
 		state: Connecting, since: time.Now(),
 		inflight: make(map[uint64]*forward), demand: make(map[string]*remoteDemand),
-		dedupe: newDedupe(65536),
+		dedupe: newDedupe(32768), // far more than a window
 	}
 	br.duplex.Store(duplex)
 	br.log = m.log.With("bridge", key)
@@ -170,7 +171,7 @@ func (br *Bridge) enqueue(f *forward) {
 			return
 		}
 		br.out.Add(1)
-		br.link.sendForward(f)
+		br.link.sendForward(f, false)
 		return
 	}
 	if br.link != nil && br.link.ready && br.pending.Len() == 0 && len(br.inflight) < br.rules.prefetch {
@@ -192,10 +193,11 @@ func (br *Bridge) sendLocked(f *forward) {
 		br.seq++
 		f.seq = br.seq
 	}
+	resent := !f.sent.IsZero() || f.redelivered
 	f.sent = time.Now()
 	br.inflight[f.seq] = f
 	br.out.Add(1)
-	br.link.sendForward(f)
+	br.link.sendForward(f, resent)
 }
 
 // pump moves pending forwards into the window and returns the expired ones,
@@ -403,7 +405,7 @@ type queueSide struct{ br *Bridge }
 
 func (q queueSide) DeliverQueue(c *broker.Consumer, d broker.Delivery) {
 	m := d.Msg
-	q.br.enqueue(&forward{m: m, cons: c, tag: d.Tag})
+	q.br.enqueue(&forward{m: m, cons: c, tag: d.Tag, redelivered: d.Redelivered})
 }
 
 // destKey renders a demand key.

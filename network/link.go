@@ -257,9 +257,13 @@ func (l *link) onMessage(f *frame.Frame) error {
 	br.in.Add(1)
 	// Only a message delivered here counts as seen: one refused (full
 	// queue, authorization) must be accepted when the peer sends it again.
-	if seq != "" && br.dedupe.has(dedupeKey(m)) {
-		l.ack(seq, "") // a resend after a broken link: delivered already
-		return nil
+	if seq != "" {
+		if f.Header.Get(hResent) != "true" {
+			br.dedupe.resendsOver()
+		} else if br.dedupe.has(keyOf(m)) {
+			l.ack(seq, "") // a resend after a broken link: delivered already
+			return nil
+		}
 	}
 	if contains(m.BrokerPath, br.b.ID()) {
 		l.ack(seq, "") // would loop back here
@@ -303,19 +307,9 @@ func (l *link) onMessage(f *frame.Frame) error {
 // delivered records a reliable message as delivered here and acknowledges it.
 func (l *link) delivered(seq string, m *broker.Message) {
 	if seq != "" {
-		l.br.dedupe.add(dedupeKey(m))
+		l.br.dedupe.add(keyOf(m))
 	}
 	l.ack(seq, "")
-}
-
-// dedupeKey identifies a forwarded message for duplicate detection: its id
-// and destination, since copies of one message in several queues (virtual
-// topic fan-out, dead-letter copies) keep the original's id.
-func dedupeKey(m *broker.Message) string {
-	if m.Props.MessageID == "" {
-		return ""
-	}
-	return m.Dest.String() + " " + m.Props.MessageID
 }
 
 // ack acknowledges a reliable message from the peer: RECEIPT from the
@@ -414,11 +408,14 @@ func (l *link) push(f *frame.Frame) {
 	l.out.push(outFrame{raw: wire.Append(nil, f, "1.2")})
 }
 
-// sendForward queues a message for the writer.
-func (l *link) sendForward(f *forward) { l.out.push(outFrame{fwd: f}) }
+// sendForward queues a message for the writer; resent marks one sent before
+// on an earlier link.
+func (l *link) sendForward(f *forward, resent bool) {
+	l.out.push(outFrame{fwd: f, resent: resent})
+}
 
 // encodeForward appends the frame carrying a forwarded message.
-func (l *link) encodeForward(buf []byte, fw *forward) []byte {
+func (l *link) encodeForward(buf []byte, fw *forward, resent bool) []byte {
 	var b wire.Builder
 	if l.initiator {
 		b = wire.Start(buf, frame.SEND, "1.2")
@@ -436,6 +433,9 @@ func (l *link) encodeForward(buf []byte, fw *forward) []byte {
 	}
 	if fw.sync {
 		b = b.Header(hSync, "true")
+	}
+	if resent {
+		b = b.Header(hResent, "true")
 	}
 	return appendMessage(b, fw.m, l.br.b.ID(), fw.m.BrokerPath, l.br.b.ID())
 }
@@ -456,7 +456,7 @@ func (l *link) writeLoop() {
 			if it.raw != nil {
 				buf = append(buf, it.raw...)
 			} else {
-				buf = l.encodeForward(buf, it.fwd)
+				buf = l.encodeForward(buf, it.fwd, it.resent)
 			}
 			if len(buf) >= 64*1024 {
 				if !l.write(buf) {

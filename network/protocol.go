@@ -60,6 +60,7 @@ const (
 	hQoS      = "hashi-qos"      // MQTT QoS as published
 	hRetain   = "hashi-retain"   // retained publish
 	hSync     = "hashi-sync"     // retained value replayed on link start: store, do not deliver
+	hResent   = "hashi-resent"   // reliable message sent before on an earlier link: the receiver checks for a duplicate
 	hUTF8     = "hashi-utf8"     // MQTT payload format indicator
 	hReplyTo  = "hashi-reply-to" // qualified reply destination
 	hUser     = "hashi-u-"       // prefix of user properties / custom headers

@@ -129,36 +129,46 @@ func TestNetworkDecodeRejectsBadDestination(t *testing.T) {
 
 func TestNetworkDedupeRing(t *testing.T) {
 	d := newDedupe(4)
-	for i := 0; i < 4; i++ {
-		if d.seen(fmt.Sprint("id", i)) {
-			t.Fatalf("id%d reported seen on first sight", i)
-		}
+	key := func(i int) msgKey { return msgKey{dest.T("orders"), fmt.Sprint("id", i)} }
+	for i := range 4 {
+		d.add(key(i)) // recorded without an index: no resend is going on
 	}
-	for i := 0; i < 4; i++ {
-		if !d.seen(fmt.Sprint("id", i)) {
+	for i := range 4 {
+		if !d.has(key(i)) {
 			t.Fatalf("id%d not remembered", i)
 		}
 	}
-	// A fifth id evicts the oldest one only.
-	if d.seen("id4") {
-		t.Fatal("id4 seen on first sight")
+	// The same id on another destination is another message.
+	if d.has(msgKey{dest.Q("orders"), "id0"}) {
+		t.Fatal("queue://orders id0 taken for topic://orders id0")
 	}
-	if d.seen("id0") {
-		t.Fatal("id0 should have been evicted by id4")
-	}
-	// id0 came back and evicted id1; id2, id3, id4 are still there.
-	for _, id := range []string{"id2", "id3", "id4", "id0"} {
-		if !d.seen(id) {
-			t.Fatalf("%s forgotten too early", id)
+	// While indexed (resends arriving), a new id evicts the oldest only.
+	d.add(key(4))
+	for i := range 5 {
+		if got, want := d.has(key(i)), i > 0; got != want {
+			t.Fatalf("id%d remembered = %v, want %v", i, got, want)
 		}
 	}
-	if d.seen("") {
-		t.Fatal("an empty id is never a duplicate")
+	// An id recorded twice stays until both slots are overwritten.
+	d.add(key(4))
+	d.add(key(5))
+	d.add(key(6))
+	if !d.has(key(4)) {
+		t.Fatal("id4 forgotten while one of its two slots remains")
 	}
-	if d.seen("") {
-		t.Fatal("an empty id is never a duplicate")
+	// After the resends, recording goes on without the index and a later
+	// lookup rebuilds it from the ring.
+	d.resendsOver()
+	d.add(key(7))
+	d.add(key(8))
+	for i := range 9 {
+		if got, want := d.has(key(i)), i >= 5; got != want {
+			t.Fatalf("after rebuilding: id%d remembered = %v, want %v", i, got, want)
+		}
 	}
-	if len(d.set) != 4 {
-		t.Fatalf("ring holds %d ids, want 4", len(d.set))
+	// Messages without an id are never taken for duplicates.
+	d.add(msgKey{dest.T("orders"), ""})
+	if d.has(msgKey{dest.T("orders"), ""}) {
+		t.Fatal("an empty id was remembered")
 	}
 }

@@ -3,6 +3,9 @@ package network
 import (
 	"sync"
 	"time"
+
+	"github.com/hashi-broker/hashi/broker"
+	"github.com/hashi-broker/hashi/broker/dest"
 )
 
 // fq is a link's outbound frame queue, drained by the link's writer in
@@ -18,8 +21,9 @@ type fq struct {
 // outFrame is a pre-encoded control frame or a message forward encoded by
 // the writer.
 type outFrame struct {
-	raw []byte
-	fwd *forward
+	raw    []byte
+	fwd    *forward
+	resent bool // fwd was sent on an earlier link
 }
 
 func newFQ() *fq { return &fq{wake: make(chan struct{}, 1)} }
@@ -80,53 +84,73 @@ func (q *fq) close() {
 	}
 }
 
-// dedupe remembers the ids of recently received reliable messages, so a
-// message resent after a broken link is not delivered twice.
+// dedupe remembers the ids of the reliable messages last delivered from
+// the peer, so that one sent again after a broken link (marked hashi-resent)
+// is not delivered twice. Recording is on every forwarded message's path
+// and costs a slot in a ring; the ring is indexed (a map built from it)
+// only while resent messages arrive, which is right after a reconnect.
 type dedupe struct {
-	mu   sync.Mutex
-	set  map[string]struct{}
-	ring []string
-	next int
+	mu    sync.Mutex
+	ring  []msgKey
+	next  int
+	index map[msgKey]int // key → count in ring; nil outside resends
 }
 
-func newDedupe(n int) *dedupe {
-	return &dedupe{set: make(map[string]struct{}, n), ring: make([]string, n)}
+// msgKey identifies a forwarded message: its id and destination, since
+// copies of one message in several queues (virtual topic fan-out,
+// dead-letter copies) keep the original's id.
+type msgKey struct {
+	dest dest.Destination
+	id   string
 }
 
-// seen records id and reports whether it was already there.
-func (d *dedupe) seen(id string) bool {
-	if d.has(id) {
-		return true
-	}
-	d.add(id)
-	return false
-}
+func keyOf(m *broker.Message) msgKey { return msgKey{m.Dest, m.Props.MessageID} }
 
-// has reports whether id was recorded.
-func (d *dedupe) has(id string) bool {
-	if id == "" {
+func newDedupe(n int) *dedupe { return &dedupe{ring: make([]msgKey, n)} }
+
+// has reports whether k is among the last delivered, indexing the ring for
+// the resends that follow.
+func (d *dedupe) has(k msgKey) bool {
+	if k.id == "" {
 		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, ok := d.set[id]
-	return ok
+	if d.index == nil {
+		d.index = make(map[msgKey]int, len(d.ring))
+		for _, r := range d.ring {
+			if r.id != "" {
+				d.index[r]++
+			}
+		}
+	}
+	return d.index[k] > 0
 }
 
-// add records id, forgetting the oldest one when the ring is full.
-func (d *dedupe) add(id string) {
-	if id == "" {
+// add records k as delivered, forgetting the oldest.
+func (d *dedupe) add(k msgKey) {
+	if k.id == "" {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := d.set[id]; ok {
-		return
-	}
-	if old := d.ring[d.next]; old != "" {
-		delete(d.set, old)
-	}
-	d.ring[d.next] = id
+	old := d.ring[d.next]
+	d.ring[d.next] = k
 	d.next = (d.next + 1) % len(d.ring)
-	d.set[id] = struct{}{}
+	if d.index != nil {
+		if old.id != "" {
+			if d.index[old]--; d.index[old] <= 0 {
+				delete(d.index, old)
+			}
+		}
+		d.index[k]++
+	}
+}
+
+// resendsOver drops the index once a message arrives that is not a resend:
+// the peer sends what it resends first.
+func (d *dedupe) resendsOver() {
+	d.mu.Lock()
+	d.index = nil
+	d.mu.Unlock()
 }
