@@ -206,6 +206,9 @@ func (c *conn) lookupAck(f *frame.Frame) (ackRef, bool) {
 // addByMsg records a delivery awaiting a 1.0/1.1 ACK by message-id; a
 // redelivery to the same subscription replaces the earlier one. c.mu held.
 func (c *conn) addByMsg(mid string, ref ackRef) {
+	if c.version == "1.2" {
+		return // 1.2 acknowledges by the ack header (the tag)
+	}
 	refs := c.byMsg[mid]
 	for i := range refs {
 		if refs[i].sub == ref.sub {
@@ -218,6 +221,9 @@ func (c *conn) addByMsg(mid string, ref ackRef) {
 
 // dropByMsg forgets the delivery tag of message mid. c.mu held.
 func (c *conn) dropByMsg(mid string, tag uint64) {
+	if c.version == "1.2" {
+		return
+	}
 	refs := slices.DeleteFunc(c.byMsg[mid], func(r ackRef) bool { return r.tag == tag })
 	if len(refs) == 0 {
 		delete(c.byMsg, mid)
