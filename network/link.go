@@ -247,8 +247,8 @@ func (l *link) onAck(id, denied string) {
 // onMessage publishes a forwarded message locally and acknowledges it.
 func (l *link) onMessage(f *frame.Frame) error {
 	br := l.br
-	seq := f.Header.Get(hSeq)
-	m, err := decodeMessage(f)
+	m, fh, err := decodeForward(f)
+	seq := fh.seq
 	if err != nil {
 		l.log.Warn("dropping forwarded message with a bad destination", "error", err)
 		l.ack(seq, "bad destination")
@@ -258,7 +258,7 @@ func (l *link) onMessage(f *frame.Frame) error {
 	// Only a message delivered here counts as seen: one refused (full
 	// queue, authorization) must be accepted when the peer sends it again.
 	if seq != "" {
-		if f.Header.Get(hResent) != "true" {
+		if !fh.resent {
 			br.dedupe.resendsOver()
 		} else if br.dedupe.has(keyOf(m)) {
 			l.ack(seq, "") // a resend after a broken link: delivered already
@@ -275,7 +275,7 @@ func (l *link) onMessage(f *frame.Frame) error {
 		return nil
 	}
 	m.Origin = broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
-	if f.Header.Get(hSync) == "true" {
+	if fh.sync {
 		br.b.StoreRetained(m)
 		l.delivered(seq, m)
 		return nil

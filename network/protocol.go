@@ -135,45 +135,127 @@ func appendMessage(b wire.Builder, m *broker.Message, origin string, path []stri
 
 // decodeMessage builds a broker message from a forwarded frame.
 func decodeMessage(f *frame.Frame) (*broker.Message, error) {
-	d, err := dest.FromSTOMP(f.Header.Get(frame.Destination))
-	if err != nil {
-		return nil, err
-	}
-	m := &broker.Message{
-		Dest:       d,
-		Payload:    f.Body,
-		Persistent: f.Header.Get("persistent") == "true",
-		Retain:     f.Header.Get(hRetain) == "true",
-		BrokerPath: splitPath(f.Header.Get(hPath)),
-		Priority:   4,
-	}
-	if q, err := strconv.Atoi(f.Header.Get(hQoS)); err == nil && q >= 0 && q <= 2 {
-		m.QoS = byte(q)
-	}
-	if p, err := strconv.Atoi(f.Header.Get("priority")); err == nil && p >= 0 && p <= 9 {
-		m.Priority = uint8(p)
-	}
-	m.Timestamp, _ = strconv.ParseInt(f.Header.Get("timestamp"), 10, 64)
-	m.Expiry, _ = strconv.ParseInt(f.Header.Get("expires"), 10, 64)
-	props := &broker.Props{
-		ContentType: f.Header.Get(frame.ContentType),
-		MessageID:   f.Header.Get(frame.MessageId),
-		PayloadUTF8: f.Header.Get(hUTF8) == "true",
-	}
-	if v, ok := f.Header.Contains("correlation-id"); ok {
-		props.CorrelationData = []byte(v)
-	}
-	if v := f.Header.Get(hReplyTo); v != "" {
-		if rt, err := dest.Parse(v, dest.Topic); err == nil {
-			props.ReplyTo = rt
+	m, _, err := decodeForward(f)
+	return m, err
+}
+
+// forwardHeaders are the link's own headers on a forwarded message.
+type forwardHeaders struct {
+	seq          string // hashi-seq: acknowledge with it
+	sync, resent bool   // hashi-sync, hashi-resent
+}
+
+// decodeForward reads a forwarded message and the link's headers in one
+// pass over the headers (a frame carries a dozen; looking each one up
+// scanned them all, a fifth of a bridge receiver's time). As with
+// Header.Get, the first occurrence of a repeated header counts.
+func decodeForward(f *frame.Frame) (*broker.Message, forwardHeaders, error) {
+	var (
+		fh                                   forwardHeaders
+		dst, path, qos, prio, ts, exp, reply string
+		seen                                 uint32
+	)
+	m := &broker.Message{Payload: f.Body, Priority: 4}
+	props := &broker.Props{}
+	first := func(bit uint32) bool {
+		if seen&bit != 0 {
+			return false
 		}
+		seen |= bit
+		return true
 	}
 	for i := 0; i < f.Header.Len(); i++ {
 		k, v := f.Header.GetAt(i)
-		if u, ok := strings.CutPrefix(k, hUser); ok {
-			props.User = append(props.User, broker.KV{Key: u, Value: v})
+		switch k {
+		case frame.Destination:
+			if first(1 << 0) {
+				dst = v
+			}
+		case "persistent":
+			if first(1 << 1) {
+				m.Persistent = v == "true"
+			}
+		case hRetain:
+			if first(1 << 2) {
+				m.Retain = v == "true"
+			}
+		case hPath:
+			if first(1 << 3) {
+				path = v
+			}
+		case hQoS:
+			if first(1 << 4) {
+				qos = v
+			}
+		case "priority":
+			if first(1 << 5) {
+				prio = v
+			}
+		case "timestamp":
+			if first(1 << 6) {
+				ts = v
+			}
+		case "expires":
+			if first(1 << 7) {
+				exp = v
+			}
+		case frame.ContentType:
+			if first(1 << 8) {
+				props.ContentType = v
+			}
+		case frame.MessageId:
+			if first(1 << 9) {
+				props.MessageID = v
+			}
+		case hUTF8:
+			if first(1 << 10) {
+				props.PayloadUTF8 = v == "true"
+			}
+		case "correlation-id":
+			if first(1 << 11) {
+				props.CorrelationData = []byte(v)
+			}
+		case hReplyTo:
+			if first(1 << 12) {
+				reply = v
+			}
+		case hSeq:
+			if first(1 << 13) {
+				fh.seq = v
+			}
+		case hSync:
+			if first(1 << 14) {
+				fh.sync = v == "true"
+			}
+		case hResent:
+			if first(1 << 15) {
+				fh.resent = v == "true"
+			}
+		default:
+			if u, ok := strings.CutPrefix(k, hUser); ok {
+				props.User = append(props.User, broker.KV{Key: u, Value: v})
+			}
+		}
+	}
+	d, err := dest.FromSTOMP(dst)
+	if err != nil {
+		return nil, fh, err
+	}
+	m.Dest = d
+	m.BrokerPath = splitPath(path)
+	if q, err := strconv.Atoi(qos); err == nil && q >= 0 && q <= 2 {
+		m.QoS = byte(q)
+	}
+	if p, err := strconv.Atoi(prio); err == nil && p >= 0 && p <= 9 {
+		m.Priority = uint8(p)
+	}
+	m.Timestamp, _ = strconv.ParseInt(ts, 10, 64)
+	m.Expiry, _ = strconv.ParseInt(exp, 10, 64)
+	if reply != "" {
+		if rt, err := dest.Parse(reply, dest.Topic); err == nil {
+			props.ReplyTo = rt
 		}
 	}
 	m.Props = props
-	return m, nil
+	return m, fh, nil
 }
