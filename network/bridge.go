@@ -234,18 +234,32 @@ func settleExpired(fs []*forward) {
 	}
 }
 
-// acked handles the peer's acknowledgement of a reliable forward. denied
-// means the peer refused it (its authorization for the bridge user).
-func (br *Bridge) acked(seq uint64, denied string) {
+// acked handles the peer's acknowledgement of reliable forwards. denied
+// means the peer refused them (its authorization for the bridge user).
+func (br *Bridge) acked(seqs []uint64, denied string) {
+	if len(seqs) == 0 {
+		return
+	}
+	var one [1]*forward
+	done := one[:0]
 	br.mu.Lock()
-	f := br.inflight[seq]
-	delete(br.inflight, seq)
+	for _, seq := range seqs {
+		if f := br.inflight[seq]; f != nil {
+			delete(br.inflight, seq)
+			done = append(done, f)
+		}
+	}
 	expired := br.pump()
 	br.mu.Unlock()
 	settleExpired(expired)
-	if f == nil {
-		return
+	for _, f := range done {
+		br.settle(f, denied)
 	}
+}
+
+// settle finishes an acknowledged forward: a queue message is consumed (or
+// given back when refused), and a refusal stops forwarding its destination.
+func (br *Bridge) settle(f *forward, denied string) {
 	if denied != "" {
 		br.denied.Add(1)
 		br.m.warnOnce(br.key+"|denied|"+f.m.Dest.String(), "peer refused a forwarded message; this destination is skipped",

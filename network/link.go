@@ -42,6 +42,7 @@ type link struct {
 
 	dropPeer atomic.Bool // superseded by a duplex link the other way: forget the peer's state
 
+	acks      []uint64 // onAck's scratch (reader goroutine)
 	pingSeq   atomic.Uint64
 	pings     sync.Map // "p<n>" -> time sent
 	done      chan struct{}
@@ -210,11 +211,10 @@ func (l *link) handle(f *frame.Frame) error {
 		}
 		return l.onMessage(f)
 	case frame.RECEIPT:
-		id := f.Header.Get(frame.ReceiptId)
-		l.onAck(id, f.Header.Get(hDenied))
+		l.onAck(f.Header.Get(frame.ReceiptId), f.Header.Get(hAcks), f.Header.Get(hDenied))
 		return nil
 	case frame.ACK, frame.NACK:
-		l.onAck(f.Header.Get(frame.Id), f.Header.Get(hDenied))
+		l.onAck(f.Header.Get(frame.Id), f.Header.Get(hAcks), f.Header.Get(hDenied))
 		return nil
 	case frame.DISCONNECT:
 		return io.EOF
@@ -226,8 +226,8 @@ func (l *link) handle(f *frame.Frame) error {
 	return errors.New("unexpected " + f.Command + " on a bridge")
 }
 
-// onAck settles a reliable forward or a ping.
-func (l *link) onAck(id, denied string) {
+// onAck settles reliable forwards (id and the list in more) or a ping.
+func (l *link) onAck(id, more, denied string) {
 	if strings.HasPrefix(id, "p") {
 		if t, ok := l.pings.LoadAndDelete(id); ok {
 			rtt := time.Since(t.(time.Time))
@@ -237,11 +237,15 @@ func (l *link) onAck(id, denied string) {
 		}
 		return
 	}
-	seq, err := strconv.ParseUint(id, 10, 64)
-	if err != nil {
-		return
+	seqs := l.acks[:0]
+	if seq, err := strconv.ParseUint(id, 10, 64); err == nil {
+		seqs = append(seqs, seq)
 	}
-	l.br.acked(seq, denied)
+	parseAckList(more, func(seq uint64) { seqs = append(seqs, seq) })
+	l.br.acked(seqs, denied)
+	if cap(seqs) <= 4096 {
+		l.acks = seqs[:0]
+	}
 }
 
 // onMessage publishes a forwarded message locally and acknowledges it.
@@ -316,6 +320,10 @@ func (l *link) delivered(seq string, m *broker.Message) {
 // responder, ACK from the initiator.
 func (l *link) ack(seq, denied string) {
 	if seq == "" {
+		return
+	}
+	if n, err := strconv.ParseUint(seq, 10, 64); err == nil && n != 0 && denied == "" {
+		l.out.push(outFrame{ack: n}) // the writer batches these (acks.go)
 		return
 	}
 	var f *frame.Frame
@@ -441,7 +449,11 @@ func (l *link) encodeForward(buf []byte, fw *forward, resent bool) []byte {
 }
 
 func (l *link) writeLoop() {
-	var batch []outFrame
+	var (
+		batch []outFrame
+		acks  []uint64
+		list  []byte
+	)
 	buf := make([]byte, 0, 64*1024)
 	for {
 		items, ok := l.out.take(batch, heartBeat)
@@ -452,10 +464,15 @@ func (l *link) writeLoop() {
 			items = nil
 			buf = wire.AppendHeartBeat(buf[:0])
 		}
+		acks = acks[:0]
 		for _, it := range items {
-			if it.raw != nil {
+			switch {
+			case it.ack != 0:
+				acks = append(acks, it.ack)
+				continue
+			case it.raw != nil:
 				buf = append(buf, it.raw...)
-			} else {
+			default:
 				buf = l.encodeForward(buf, it.fwd, it.resent)
 			}
 			if len(buf) >= 64*1024 {
@@ -465,6 +482,9 @@ func (l *link) writeLoop() {
 				buf = buf[:0]
 			}
 		}
+		if len(acks) > 0 {
+			buf, list = l.appendAcks(buf, acks, list)
+		}
 		if len(buf) > 0 && !l.write(buf) {
 			return
 		}
@@ -472,6 +492,23 @@ func (l *link) writeLoop() {
 		clear(items)
 		batch = items[:0]
 	}
+}
+
+// appendAcks appends one frame acknowledging seqs: RECEIPT from the
+// responder, ACK from the initiator, the first number as its id and the
+// others in hashi-acks.
+func (l *link) appendAcks(buf []byte, seqs []uint64, list []byte) ([]byte, []byte) {
+	var b wire.Builder
+	if l.initiator {
+		b = wire.Start(buf, frame.ACK, "1.2").HeaderUint(frame.Id, seqs[0])
+	} else {
+		b = wire.Start(buf, frame.RECEIPT, "1.2").HeaderUint(frame.ReceiptId, seqs[0])
+	}
+	if len(seqs) > 1 {
+		list = appendAckList(list[:0], seqs[1:])
+		b = b.Header(hAcks, string(list))
+	}
+	return b.End(nil, false), list
 }
 
 func (l *link) write(b []byte) bool {

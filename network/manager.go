@@ -213,7 +213,7 @@ func (m *Manager) Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id a
 	}
 	switch {
 	case h.Get(hBridge) != ProtocolVersion:
-		refuse("unsupported bridge protocol " + h.Get(hBridge))
+		refuse("unsupported bridge protocol " + strconv.Quote(h.Get(hBridge)) + " (this broker speaks " + ProtocolVersion + "; both ends of a bridge must run the same Hashi protocol)")
 		return
 	case peer.id == "" || peer.name == "":
 		refuse("bridge CONNECT without broker identity")

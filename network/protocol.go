@@ -18,7 +18,7 @@ import (
 // Both ends run the same engine: each announces its consumer demand and
 // forwards messages that match the other's demand.
 const (
-	ProtocolVersion = "1"
+	ProtocolVersion = "2" // 2: hashi-resent, acknowledgements in batches (hashi-acks)
 
 	// CONNECT / CONNECTED headers.
 	hBridge    = "hashi-bridge"    // protocol version; marks a bridge CONNECT
@@ -65,6 +65,7 @@ const (
 	hReplyTo  = "hashi-reply-to" // qualified reply destination
 	hUser     = "hashi-u-"       // prefix of user properties / custom headers
 	hDenied   = "hashi-denied"   // on RECEIPT/ACK: refused by the receiver's authorization
+	hAcks     = "hashi-acks"     // on RECEIPT/ACK: further sequence numbers acknowledged (acks.go)
 	hPingTime = "hashi-ping"
 )
 

@@ -23,7 +23,8 @@ type fq struct {
 type outFrame struct {
 	raw    []byte
 	fwd    *forward
-	resent bool // fwd was sent on an earlier link
+	resent bool   // fwd was sent on an earlier link
+	ack    uint64 // a plain acknowledgement of this sequence number (acks.go)
 }
 
 func newFQ() *fq { return &fq{wake: make(chan struct{}, 1)} }
