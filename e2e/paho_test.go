@@ -2,9 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -358,5 +362,99 @@ func TestPahoAuthorizationThreeRoles(t *testing.T) {
 	}
 	if n := len(b.find("login refused")); n != 1 {
 		t.Errorf("%d 'login refused' lines for the wrong password, want 1", n)
+	}
+}
+
+// metricValue reads one unlabelled counter from GET /metrics.
+func metricValue(t testing.TB, p *proc, name string) float64 {
+	t.Helper()
+	resp := adminGet(t, p, "/metrics")
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s %v", resp.Status, err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
+}
+
+// A paho subscriber that reads, but slower than a QoS 0 publisher sends:
+// 20 MB against a pending limit of 200 messages. The broker stops reading
+// the publisher while the subscriber catches up, so every message arrives,
+// in order, and nothing is counted as dropped; before QoS 0 flow control
+// most of them were dropped at the pending limit.
+func TestPahoQoS0SlowReaderLosesNothing(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, brokerXML("", `<destinationPolicy><policyMap><policyEntries>
+  <policyEntry topic="telemetry.>" topicPrefetch="100">
+    <pendingMessageLimitStrategy><constantPendingMessageLimitStrategy limit="100"/></pendingMessageLimitStrategy>
+  </policyEntry>
+</policyEntries></policyMap></destinationPolicy>`+mqttConnectorXML), "--admin", "127.0.0.1:0")
+	const n, size = 20000, 1024
+	var (
+		mu    sync.Mutex
+		got   int
+		order error
+	)
+	done := make(chan struct{})
+	sub := pahoConnect(t, pahoOpts(b, "historian"))
+	tok := sub.Subscribe("telemetry/#", 0, func(_ mqtt.Client, m mqtt.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seq, _ := strconv.Atoi(string(m.Payload()[:8])); seq != got && order == nil {
+			order = fmt.Errorf("message %d arrived as %d", got, seq)
+		}
+		if got++; got == n {
+			close(done)
+		}
+		if got%100 == 0 {
+			time.Sleep(time.Millisecond) // a historian writing to disk (paho reads no more meanwhile)
+		}
+	})
+	if err := wait(t, tok); err != nil {
+		t.Fatal(err)
+	}
+	before := metricValue(t, b, "hashi_messages_dropped_total")
+	pub := pahoConnect(t, pahoOpts(b, "sensor"))
+	pad := strings.Repeat("x", size-8)
+	for i := range n {
+		pub.Publish("telemetry/line-3/vibration", 0, false, fmt.Sprintf("%08d%s", i, pad))
+	}
+	deadline := time.After(60 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-tick.C:
+			if d := metricValue(t, b, "hashi_messages_dropped_total"); d != before {
+				mu.Lock()
+				defer mu.Unlock()
+				t.Fatalf("%v messages dropped for a subscriber that reads (it has %d of %d)", d-before, got, n)
+			}
+		case <-deadline:
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("subscriber got %d of %d", got, n)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if order != nil {
+		t.Fatal(order)
+	}
+	if after := metricValue(t, b, "hashi_messages_dropped_total"); after != before {
+		t.Fatalf("hashi_messages_dropped_total went from %v to %v", before, after)
 	}
 }
