@@ -109,6 +109,19 @@ func TestFlowControlSelfSubscriptionNoDeadlock(t *testing.T) {
 	}
 }
 
+// bulkQoS0 encodes n QoS 0 PUBLISH packets of 8 KiB to topic, each
+// starting with its number (two bytes, little-endian): 32 MB for 4,000,
+// more than the kernel's socket buffers hold.
+func bulkQoS0(topic string, n int) []byte {
+	var stream []byte
+	for i := range n {
+		payload := make([]byte, 8192)
+		payload[0], payload[1] = byte(i), byte(i>>8)
+		stream, _ = packet.Append(stream, &packet.Publish{Topic: topic, Payload: payload}, packet.V311)
+	}
+	return stream
+}
+
 // QoS 0 to a subscriber that reads, but slower than the publisher sends:
 // the publisher is made to wait (the broker stops reading it) instead of
 // the subscriber's excess being dropped, so every message arrives in order
@@ -116,18 +129,10 @@ func TestFlowControlSelfSubscriptionNoDeadlock(t *testing.T) {
 func TestFlowControlQoS0DrainingSubscriberLosesNothing(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, pendingPolicy)
-	sub := b.dialSmallBuffer(packet.V311)
-	sub.handshake(&packet.Connect{ClientID: "reader", CleanStart: true})
-	sub.sub("q0/#", 0)
+	sub := b.smallBufferSubscriber("reader", "q0/#")
 	pub := b.connect311("writer", true)
-
-	const n, size = 4000, 8192 // 32 MB: more than the kernel's socket buffers hold
-	var stream []byte
-	for i := range n {
-		payload := make([]byte, size)
-		payload[0], payload[1] = byte(i), byte(i>>8)
-		stream, _ = packet.Append(stream, &packet.Publish{Topic: "q0/t", Payload: payload}, packet.V311)
-	}
+	const n = 4000
+	stream := bulkQoS0("q0/t", n)
 	sent := make(chan error, 1)
 	go func() { // all of it at once
 		pub.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
@@ -161,14 +166,9 @@ func TestFlowControlQoS0DrainingSubscriberLosesNothing(t *testing.T) {
 func TestFlowControlQoS0SelfSubscriptionStalls(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, pendingPolicy)
-	c := b.dialSmallBuffer(packet.V311)
-	c.handshake(&packet.Connect{ClientID: "echo", CleanStart: true})
-	c.sub("self/#", 0)
-	const n, size = 4000, 8192 // 32 MB: more than the kernel's socket buffers hold
-	var stream []byte
-	for range n {
-		stream, _ = packet.Append(stream, &packet.Publish{Topic: "self/t", Payload: make([]byte, size)}, packet.V311)
-	}
+	c := b.smallBufferSubscriber("echo", "self/#")
+	const n = 4000
+	stream := bulkQoS0("self/t", n)
 	c.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
 	if _, err := c.nc.Write(stream); err != nil {
 		t.Fatalf("the broker stopped reading a client that is stalled on itself: %v", err)

@@ -40,6 +40,16 @@ func (b *testBroker) dialSmallBuffer(v byte) *client {
 	return &client{t: b.t, nc: nc, r: r, v: v}
 }
 
+// smallBufferSubscriber connects id with a 4 KiB receive buffer and
+// subscribes it to filter at QoS 0.
+func (b *testBroker) smallBufferSubscriber(id, filter string) *client {
+	b.t.Helper()
+	c := b.dialSmallBuffer(packet.V311)
+	c.handshake(&packet.Connect{ClientID: id, CleanStart: true})
+	c.sub(filter, 0)
+	return c
+}
+
 // A subscriber that never reads does not hold back a fast one on the same
 // topic: the fast one gets every message, the slow one's excess is dropped
 // and counted, and what waits for it stays under the pending limit (the
@@ -47,9 +57,7 @@ func (b *testBroker) dialSmallBuffer(v byte) *client {
 func TestSlowSubscriberDoesNotStallFast(t *testing.T) {
 	t.Parallel()
 	b := startBroker(t, pendingPolicy)
-	slow := b.dialSmallBuffer(packet.V311)
-	slow.handshake(&packet.Connect{ClientID: "slow", CleanStart: true})
-	slow.sub("firehose", 0)
+	slow := b.smallBufferSubscriber("slow", "firehose")
 	fast := b.connect311("fast", true)
 	fast.sub("firehose", 0)
 	pub := b.connect311("pub", true)
