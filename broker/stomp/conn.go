@@ -151,11 +151,18 @@ func connectorName(info *transport.Info) string {
 }
 
 func (c *conn) readLoop() error {
+	c.nc.SetReadDeadline(time.Time{})
+	var deadlineAt time.Time
 	for {
-		if c.hbIn > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(c.hbIn))
-		} else {
-			c.nc.SetReadDeadline(time.Time{})
+		// A client silent for hbIn is gone. The deadline moves when the
+		// buffer is empty, at most every tenth of hbIn (a timer update per
+		// frame cost a busy connection several percent), so it fires
+		// after hbIn to 1.1 hbIn of silence.
+		if c.hbIn > 0 && c.r.Buffered() == 0 {
+			if now := time.Now(); now.Sub(deadlineAt) > c.hbIn/10 {
+				c.nc.SetReadDeadline(now.Add(c.hbIn + c.hbIn/10))
+				deadlineAt = now
+			}
 		}
 		f, err := c.r.Read()
 		if err != nil {
