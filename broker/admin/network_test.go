@@ -69,9 +69,11 @@ func TestBridgesAndNetwork(t *testing.T) {
 	})
 	c := tk.admin()
 	var first bridgeJSON
-	servertest.WaitFor(t, 10*time.Second, "tokyo's bridge to singapore", func() bool {
+	// Up, and the first probe back: the RTT is known one round trip after
+	// the link comes up.
+	servertest.WaitFor(t, 10*time.Second, "tokyo's bridge to singapore up with an RTT", func() bool {
 		first = bridgesOf(t, c)["tokyo_to_singapore"]
-		return first.State == "up"
+		return first.State == "up" && first.RTT != ""
 	})
 	if first.RemoteBroker != "singapore" || first.RemoteAddress != sg.srv.Addr("tcp").String() || !first.Duplex ||
 		first.CreatedByDuplex || first.Since.IsZero() || first.RTT == "" || first.Connector != "tokyo_to_singapore" {
