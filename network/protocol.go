@@ -156,8 +156,13 @@ func decodeForward(f *frame.Frame) (*broker.Message, forwardHeaders, error) {
 		dst, path, qos, prio, ts, exp, reply string
 		seen                                 uint32
 	)
-	m := &broker.Message{Payload: f.Body, Priority: 4}
-	props := &broker.Props{}
+	// A forwarded message always has properties (its id): one allocation
+	// for both.
+	mp := &struct {
+		m broker.Message
+		p broker.Props
+	}{m: broker.Message{Payload: f.Body, Priority: 4}}
+	m, props := &mp.m, &mp.p
 	first := func(bit uint32) bool {
 		if seen&bit != 0 {
 			return false
