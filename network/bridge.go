@@ -240,8 +240,7 @@ func (br *Bridge) acked(seqs []uint64, denied string) {
 	if len(seqs) == 0 {
 		return
 	}
-	var one [1]*forward
-	done := one[:0]
+	var done []*forward
 	br.mu.Lock()
 	for _, seq := range seqs {
 		if f := br.inflight[seq]; f != nil {
