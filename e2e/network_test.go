@@ -294,3 +294,21 @@ func TestNetworkQueueStoreAndForward(t *testing.T) {
 		t.Fatalf("a's bridge: %+v, want %d forwarded and nothing in flight", br, n)
 	}
 }
+
+// QoS 0 across a bridge to a subscriber that reads slower than the
+// publisher sends: the receiving broker stops reading the link while its
+// subscriber catches up, the sending broker then holds the publisher
+// back, and nothing is dropped on either side.
+func TestNetworkQoS0SlowReaderAcrossBridgeLosesNothing(t *testing.T) {
+	t.Parallel()
+	b := startNet(t, netXML("b", "", slowReaderPolicy))
+	a := startNet(t, netXML("a", "", connectorsXML(
+		connectorXML("a_to_b", "static:(tcp://127.0.0.1:"+b.port("bridge")+")", ""))))
+	waitBridge(t, a, "a_to_b", "up", up)
+	noDrops := func() {
+		if br, ok := bridgeOf(t, a, "a_to_b"); !ok || br.Dropped != 0 || br.State != "up" {
+			t.Fatalf("bridge a_to_b: %+v", br)
+		}
+	}
+	qos0SlowReader(t, a, b, func() { waitBridge(t, a, "a_to_b", "demand", demand(1)) }, noDrops)
+}

@@ -394,11 +394,24 @@ func metricValue(t testing.TB, p *proc, name string) float64 {
 // most of them were dropped at the pending limit.
 func TestPahoQoS0SlowReaderLosesNothing(t *testing.T) {
 	t.Parallel()
-	b := startBroker(t, brokerXML("", `<destinationPolicy><policyMap><policyEntries>
+	b := startBroker(t, brokerXML("", slowReaderPolicy+mqttConnectorXML), "--admin", "127.0.0.1:0")
+	qos0SlowReader(t, b, b, func() {})
+}
+
+// slowReaderPolicy gives telemetry subscribers a pending limit of 100
+// messages: far less than a slow reader falls behind by.
+const slowReaderPolicy = `<destinationPolicy><policyMap><policyEntries>
   <policyEntry topic="telemetry.>" topicPrefetch="100">
     <pendingMessageLimitStrategy><constantPendingMessageLimitStrategy limit="100"/></pendingMessageLimitStrategy>
   </policyEntry>
-</policyEntries></policyMap></destinationPolicy>`+mqttConnectorXML), "--admin", "127.0.0.1:0")
+</policyEntries></policyMap></destinationPolicy>`
+
+// qos0SlowReader publishes 20,000 QoS 0 messages of 1 KiB with paho on pb
+// to a paho subscriber on sb that reads slower than that, and fails unless
+// every message arrives, in order, and sb's dropped counter stays put.
+// ready runs once the subscription is in place (a bridge waits for its
+// demand there); check runs while waiting and at the end.
+func qos0SlowReader(t *testing.T, pb, sb *proc, ready func(), check ...func()) {
 	const n, size = 20000, 1024
 	var (
 		mu    sync.Mutex
@@ -406,7 +419,7 @@ func TestPahoQoS0SlowReaderLosesNothing(t *testing.T) {
 		order error
 	)
 	done := make(chan struct{})
-	sub := pahoConnect(t, pahoOpts(b, "historian"))
+	sub := pahoConnect(t, pahoOpts(sb, "historian"))
 	tok := sub.Subscribe("telemetry/#", 0, func(_ mqtt.Client, m mqtt.Message) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -423,8 +436,9 @@ func TestPahoQoS0SlowReaderLosesNothing(t *testing.T) {
 	if err := wait(t, tok); err != nil {
 		t.Fatal(err)
 	}
-	before := metricValue(t, b, "hashi_messages_dropped_total")
-	pub := pahoConnect(t, pahoOpts(b, "sensor"))
+	ready()
+	before := metricValue(t, sb, "hashi_messages_dropped_total")
+	pub := pahoConnect(t, pahoOpts(pb, "sensor"))
 	pad := strings.Repeat("x", size-8)
 	for i := range n {
 		pub.Publish("telemetry/line-3/vibration", 0, false, fmt.Sprintf("%08d%s", i, pad))
@@ -438,10 +452,13 @@ wait:
 		case <-done:
 			break wait
 		case <-tick.C:
-			if d := metricValue(t, b, "hashi_messages_dropped_total"); d != before {
+			if d := metricValue(t, sb, "hashi_messages_dropped_total"); d != before {
 				mu.Lock()
 				defer mu.Unlock()
 				t.Fatalf("%v messages dropped for a subscriber that reads (it has %d of %d)", d-before, got, n)
+			}
+			for _, c := range check {
+				c()
 			}
 		case <-deadline:
 			mu.Lock()
@@ -454,7 +471,10 @@ wait:
 	if order != nil {
 		t.Fatal(order)
 	}
-	if after := metricValue(t, b, "hashi_messages_dropped_total"); after != before {
+	if after := metricValue(t, sb, "hashi_messages_dropped_total"); after != before {
 		t.Fatalf("hashi_messages_dropped_total went from %v to %v", before, after)
+	}
+	for _, c := range check {
+		c()
 	}
 }

@@ -40,7 +40,7 @@ type forward struct {
 	cons        *broker.Consumer // queue forwards: acknowledge here once the peer has it
 	tag         uint64
 	redelivered bool // a queue message back from an earlier attempt: maybe the peer has it
-	sent        time.Time
+	sentBefore  bool // sent on an earlier link: maybe the peer has it
 }
 
 // Bridge is one network bridge: the demand its peer announced, the messages
@@ -77,11 +77,13 @@ type Bridge struct {
 	retStop   func()
 
 	out, in, dropped, denied atomic.Uint64
+	hot                      atomic.Bool // the link's queue is congested with QoS 0 forwards (flow.go)
 	dedupe                   *dedupe
 }
 
 type peerInfo struct {
 	name, id string
+	maxFrame int // the largest frame the peer reads; 0 = no limit
 }
 
 func newBridge(m *Manager, name, key string, r rules, duplex, responder bool, grace time.Duration) *Bridge {
@@ -170,8 +172,11 @@ func (br *Bridge) enqueue(f *forward) {
 			br.dropped.Add(1)
 			return
 		}
+		if !br.link.sendForward(f, false) {
+			br.dropped.Add(1)
+			return
+		}
 		br.out.Add(1)
-		br.link.sendForward(f, false)
 		return
 	}
 	if br.link != nil && br.link.ready && br.pending.Len() == 0 && len(br.inflight) < br.rules.prefetch {
@@ -193,8 +198,8 @@ func (br *Bridge) sendLocked(f *forward) {
 		br.seq++
 		f.seq = br.seq
 	}
-	resent := !f.sent.IsZero() || f.redelivered
-	f.sent = time.Now()
+	resent := f.sentBefore || f.redelivered
+	f.sentBefore = true
 	br.inflight[f.seq] = f
 	br.out.Add(1)
 	br.link.sendForward(f, resent)

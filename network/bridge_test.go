@@ -347,3 +347,29 @@ func TestNetworkBridgeDuplexBothSidesSimultaneous(t *testing.T) {
 		})
 	}
 }
+
+// A responder whose listener reads small frames (wireFormat.maxFrameSize)
+// says so when it accepts the bridge, and the initiator keeps its batch
+// frames under that: a burst crosses without the link breaking.
+func TestNetworkBatchesFitPeersMaxFrame(t *testing.T) {
+	b := listenNode(t, "b")
+	b.maxFrame = 4096
+	b.start()
+	a := newNode(t, "a", connector("a_to_b", false, "tcp://"+b.addr))
+	got, _ := b.subscribe("burst.>")
+	a.waitDemand("a_to_b", 1)
+	first, _ := a.bridge("a_to_b")
+	var want []string
+	for i := range 2000 {
+		p := fmt.Sprintf("%04d%s", i, strings.Repeat("x", 96))
+		want = append(want, p)
+		a.publish("burst.t", p, 1)
+	}
+	waitUntil(t, 10*time.Second, "2000 messages across", func() bool { return len(got.payloads()) >= len(want) })
+	if p := got.payloads(); !slices.Equal(p, want) {
+		t.Fatalf("received %d messages, not the %d sent in order", len(p), len(want))
+	}
+	if in, _ := a.bridge("a_to_b"); !in.Since.Equal(first.Since) {
+		t.Fatalf("the link was replaced during the burst (up since %v, now since %v)", first.Since, in.Since)
+	}
+}

@@ -245,6 +245,9 @@ func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
 		return nil, errRefused{fmt.Errorf("%s is not a Hashi broker (answered %s without %s)", addr, f.Command, hBridge)}
 	}
 	peer := peerInfo{name: f.Header.Get(hBroker), id: f.Header.Get(hBrokerID)}
+	if n, err := strconv.Atoi(f.Header.Get(hMaxFrame)); err == nil && n > 0 {
+		peer.maxFrame = n
+	}
 	if peer.id == d.m.b.ID() {
 		nc.Close()
 		return nil, errFatal{fmt.Errorf("networkConnector %q points at this broker itself (%s); not bridging", d.nc.Name, u)}

@@ -1,6 +1,10 @@
 package network
 
-import "github.com/hashi-broker/hashi/broker"
+import (
+	"time"
+
+	"github.com/hashi-broker/hashi/broker"
+)
 
 // Flow control toward reliable publishers (broker/flow.go): a bridge whose
 // link is up but whose backlog of reliable messages passes highWater asks
@@ -12,10 +16,40 @@ const (
 	lowWater  = highWater / 2
 )
 
-// Congested implements broker.Congestion for reliable messages; others are
-// never held back by a bridge.
+// QoS 0 flow control, as for an MQTT subscriber's connection
+// (broker/mqtt/flow.go): a link whose writer is taking its queue but holds
+// more than qos0High unacknowledged forwards or qos0HighBytes of their
+// payload makes their publishers wait until the writer has taken it, at
+// most qos0Stall per message. A writer that has taken nothing for
+// qos0Stall (the peer stopped reading) holds nobody back; past qos0Max
+// forwards or qos0MaxBytes the newest are dropped and counted. The
+// receiving end waits the same way for its local subscribers before it
+// reads on, so a slow subscriber behind a bridge slows the far publisher
+// through TCP instead of losing what was carried.
+const (
+	qos0Stall     = 100 * time.Millisecond
+	qos0High      = 5000
+	qos0HighBytes = 4 << 20
+	qos0Max       = 100000
+	qos0MaxBytes  = 64 << 20
+)
+
+// Congested implements broker.Congestion: reliable messages wait for the
+// bridge's backlog, the others for the link's queue.
 func (br *Bridge) Congested(m *broker.Message) <-chan struct{} {
 	if !m.Persistent && m.QoS == 0 {
+		if !br.hot.Load() {
+			return nil // the common case, without locks
+		}
+		br.mu.Lock()
+		l := br.link
+		br.mu.Unlock()
+		if l != nil {
+			if ch := l.out.congestion(); ch != nil {
+				return ch
+			}
+		}
+		br.hot.Store(false) // set again by the queue when it congests
 		return nil
 	}
 	br.mu.Lock()

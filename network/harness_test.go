@@ -30,6 +30,8 @@ type node struct {
 	m    *Manager
 	ln   net.Listener
 	addr string
+
+	maxFrame int // the listener's frame limit (wireFormat.maxFrameSize); 0 = none
 }
 
 func newNode(t *testing.T, name string, ncs ...config.NetworkConnector) *node {
@@ -116,6 +118,7 @@ func (n *node) start(ncs ...config.NetworkConnector) {
 func (n *node) serve(c net.Conn) {
 	defer c.Close()
 	r := wire.NewReader(c, 64*1024)
+	r.MaxFrameSize = n.maxFrame
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var f *frame.Frame
 	var err error

@@ -42,7 +42,9 @@ type link struct {
 
 	dropPeer atomic.Bool // superseded by a duplex link the other way: forget the peer's state
 
-	acks      []uint64 // onAck's scratch (reader goroutine)
+	acks      []uint64     // onAck's scratch (reader goroutine)
+	records   recordReader // the reader goroutine's record decoder
+	maxBatch  int          // the writer closes a batch frame past this body size
 	pingSeq   atomic.Uint64
 	pings     sync.Map // "p<n>" -> time sent
 	done      chan struct{}
@@ -52,7 +54,7 @@ type link struct {
 
 func newLink(br *Bridge, nc net.Conn, r *wire.Reader, initiator bool, peer peerInfo) *link {
 	return &link{
-		br: br, nc: nc, r: r, out: newFQ(), initiator: initiator, peer: peer,
+		br: br, nc: nc, r: r, out: newFQ(&br.hot), initiator: initiator, peer: peer, maxBatch: batchLimit(peer.maxFrame),
 		log: br.log.With("remote", peer.name, "addr", nc.RemoteAddr().String()), done: make(chan struct{}),
 	}
 }
@@ -218,8 +220,10 @@ func (l *link) handle(f *frame.Frame) error {
 		case topologyDest:
 			l.onTopology(f)
 			return nil
+		case batchDest:
+			return l.onBatch(f.Body)
 		}
-		return l.onMessage(f)
+		return errors.New("unexpected message to " + f.Header.Get(frame.Destination) + " on a bridge")
 	case frame.RECEIPT:
 		l.onAck(f.Header.Get(frame.ReceiptId), f.Header.Get(hAcks), f.Header.Get(hDenied))
 		return nil
@@ -258,93 +262,111 @@ func (l *link) onAck(id, more, denied string) {
 	}
 }
 
-// onMessage publishes a forwarded message locally and acknowledges it.
-func (l *link) onMessage(f *frame.Frame) error {
-	br := l.br
-	m, fh, err := decodeForward(f)
-	seq := fh.seq
-	if err != nil {
-		l.log.Warn("dropping forwarded message with a bad destination", "error", err)
-		l.ack(seq, "bad destination")
-		return nil
+// onBatch publishes the messages of a batch frame locally, in order.
+func (l *link) onBatch(body []byte) error {
+	for len(body) > 0 {
+		rec, rest, err := nextRecord(body)
+		if err != nil {
+			return err
+		}
+		body = rest
+		m, fh, err := l.records.decode(rec)
+		switch {
+		case err == errRecordDest:
+			l.log.Warn("dropping forwarded message with a bad destination")
+			l.ack(fh.seq, "bad destination")
+			continue
+		case err != nil:
+			return err
+		}
+		l.onMessage(m, fh)
 	}
+	return nil
+}
+
+// onMessage publishes a forwarded message locally and acknowledges it.
+func (l *link) onMessage(m *broker.Message, fh forwardHeaders) {
+	br := l.br
+	seq := fh.seq
 	br.in.Add(1)
 	// Only a message delivered here counts as seen: one refused (full
 	// queue, authorization) must be accepted when the peer sends it again.
-	if seq != "" {
+	if seq != 0 {
 		if !fh.resent {
 			br.dedupe.resendsOver()
 		} else if br.dedupe.has(keyOf(m)) {
 			l.ack(seq, "") // a resend after a broken link: delivered already
-			return nil
+			return
 		}
 	}
 	if contains(m.BrokerPath, br.b.ID()) {
 		l.ack(seq, "") // would loop back here
-		return nil
+		return
 	}
 	if !l.initiator && br.b.AuthzEnabled() && !br.b.Allowed(l.ident, authz.Write, m.Dest) {
 		br.b.Denied("bridge", l.ident, br.key, authz.Write, m.Dest)
 		l.ack(seq, authz.Denial(l.ident, authz.Write, m.Dest).Error())
-		return nil
+		return
 	}
 	m.Origin = broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
 	if fh.sync {
 		br.b.StoreRetained(m)
 		l.delivered(seq, m)
-		return nil
+		return
 	}
 	if !m.Dest.Kind.IsQueue() {
 		_, waits := br.b.PublishFlow(m)
-		if len(waits) > 0 && seq != "" {
+		if len(waits) > 0 && seq == 0 {
+			// A local subscriber is draining but behind: read no more
+			// from the peer until it caught up (flow.go).
+			broker.WaitFlow(waits, qos0Stall, l.done)
+		}
+		if len(waits) > 0 && seq != 0 {
 			// A congested receiver here: acknowledge once it drained, so
 			// the peer's window slows the far publisher; keep reading.
 			go func() {
 				broker.WaitFlow(waits, 5*time.Second, l.done)
 				l.delivered(seq, m)
 			}()
-			return nil
+			return
 		}
 		l.delivered(seq, m)
-		return nil
+		return
 	}
-	err = br.b.SendWithin(m, 30*time.Second)
-	if err != nil {
+	if err := br.b.SendWithin(m, 30*time.Second); err != nil {
 		l.log.Warn("cannot accept forwarded message", "destination", m.Dest.String(), "error", err)
 		l.ack(seq, err.Error())
-		return nil
+		return
 	}
 	l.delivered(seq, m)
-	return nil
 }
 
 // delivered records a reliable message as delivered here and acknowledges it.
-func (l *link) delivered(seq string, m *broker.Message) {
-	if seq != "" {
+func (l *link) delivered(seq uint64, m *broker.Message) {
+	if seq != 0 {
 		l.br.dedupe.add(keyOf(m))
 	}
 	l.ack(seq, "")
 }
 
 // ack acknowledges a reliable message from the peer: RECEIPT from the
-// responder, ACK from the initiator.
-func (l *link) ack(seq, denied string) {
-	if seq == "" {
+// responder, ACK from the initiator. Plain acknowledgements are batched by
+// the writer (acks.go); a refusal travels in a frame of its own.
+func (l *link) ack(seq uint64, denied string) {
+	if seq == 0 {
 		return
 	}
-	if n, err := strconv.ParseUint(seq, 10, 64); err == nil && n != 0 && denied == "" {
-		l.out.push(outFrame{ack: n}) // the writer batches these (acks.go)
+	if denied == "" {
+		l.out.push(outFrame{ack: seq})
 		return
 	}
 	var f *frame.Frame
 	if l.initiator {
-		f = frame.New(frame.ACK, frame.Id, seq)
+		f = frame.New(frame.ACK, frame.Id, strconv.FormatUint(seq, 10))
 	} else {
-		f = frame.New(frame.RECEIPT, frame.ReceiptId, seq)
+		f = frame.New(frame.RECEIPT, frame.ReceiptId, strconv.FormatUint(seq, 10))
 	}
-	if denied != "" {
-		f.Header.Add(hDenied, denied)
-	}
+	f.Header.Add(hDenied, denied)
 	l.push(f)
 }
 
@@ -428,41 +450,55 @@ func (l *link) push(f *frame.Frame) {
 
 // sendForward queues a message for the writer; resent marks one sent before
 // on an earlier link.
-func (l *link) sendForward(f *forward, resent bool) {
-	l.out.push(outFrame{fwd: f, resent: resent})
+func (l *link) sendForward(f *forward, resent bool) bool {
+	return l.out.push(outFrame{fwd: f, resent: resent})
 }
 
-// encodeForward appends the frame carrying a forwarded message.
-func (l *link) encodeForward(buf []byte, fw *forward, resent bool) []byte {
-	var b wire.Builder
-	if l.initiator {
-		b = wire.Start(buf, frame.SEND, "1.2")
-		if fw.seq != 0 {
-			b = b.HeaderUint(frame.Receipt, fw.seq)
-		}
-	} else {
-		b = wire.Start(buf, frame.MESSAGE, "1.2").Header(frame.Subscription, controlSub)
-		if fw.seq != 0 {
-			b = b.HeaderUint(frame.Ack, fw.seq)
-		}
-	}
-	if fw.seq != 0 {
-		b = b.HeaderUint(hSeq, fw.seq)
-	}
+// appendRecord appends the record of a forwarded message to a batch body.
+func (l *link) appendRecord(body []byte, fw *forward, resent bool) []byte {
+	var flags byte
 	if fw.sync {
-		b = b.Header(hSync, "true")
+		flags |= recSync
 	}
 	if resent {
-		b = b.Header(hResent, "true")
+		flags |= recResent
 	}
-	return appendMessage(b, fw.m, l.br.b.ID(), fw.m.BrokerPath, l.br.b.ID())
+	id := l.br.b.ID()
+	return appendRecord(body, fw.m, fw.seq, flags, id, id)
 }
 
+// appendBatch appends the frame carrying a batch body: SEND from the
+// initiator, MESSAGE on the control subscription from the responder.
+func (l *link) appendBatch(buf, body []byte) []byte {
+	var b wire.Builder
+	if l.initiator {
+		b = wire.Start(buf, frame.SEND, "1.2").Header(frame.Destination, batchDest)
+	} else {
+		b = wire.Start(buf, frame.MESSAGE, "1.2").Header(frame.Destination, batchDest).
+			Header(frame.Subscription, controlSub).Header(frame.MessageId, "b")
+	}
+	return b.End(body, true)
+}
+
+// batchLimit is the batch body size for a peer that reads frames of at
+// most maxFrame bytes (0: no limit), leaving room for the frame's headers.
+func batchLimit(maxFrame int) int {
+	if maxFrame > 0 && maxFrame/2 < maxBatch {
+		return max(maxFrame/2, 1)
+	}
+	return maxBatch
+}
+
+// writeLoop writes what is queued, one write per batch taken: control
+// frames as they are, forwarded messages gathered into batch frames (a
+// control frame between them closes the batch, so the order holds), and
+// the plain acknowledgements in one frame at the end.
 func (l *link) writeLoop() {
 	var (
 		batch []outFrame
 		acks  []uint64
 		list  []byte
+		body  []byte
 	)
 	buf := make([]byte, 0, 64*1024)
 	for {
@@ -471,19 +507,28 @@ func (l *link) writeLoop() {
 			return
 		}
 		if items == nil {
-			items = nil
 			buf = wire.AppendHeartBeat(buf[:0])
 		}
 		acks = acks[:0]
+		flush := func() {
+			if len(body) > 0 {
+				buf = l.appendBatch(buf, body)
+				body = body[:0]
+			}
+		}
 		for _, it := range items {
 			switch {
 			case it.ack != 0:
 				acks = append(acks, it.ack)
 				continue
 			case it.raw != nil:
+				flush()
 				buf = append(buf, it.raw...)
 			default:
-				buf = l.encodeForward(buf, it.fwd, it.resent)
+				body = l.appendRecord(body, it.fwd, it.resent)
+				if len(body) >= l.maxBatch {
+					flush()
+				}
 			}
 			if len(buf) >= 64*1024 {
 				if !l.write(buf) {
@@ -491,6 +536,10 @@ func (l *link) writeLoop() {
 				}
 				buf = buf[:0]
 			}
+		}
+		flush()
+		if cap(body) > 4*maxBatch {
+			body = nil // a huge message passed: do not keep its buffer
 		}
 		if len(acks) > 0 {
 			buf, list = l.appendAcks(buf, acks, list)

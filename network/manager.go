@@ -253,6 +253,9 @@ func (m *Manager) Accept(nc net.Conn, r *wire.Reader, connect *frame.Frame, id a
 
 	ok := frame.New(frame.CONNECTED, frame.Version, "1.2", frame.Server, "Hashi", frame.HeartBeat, hbHeader(),
 		hBridge, ProtocolVersion, hBroker, m.b.Name(), hBrokerID, m.b.ID())
+	if r.MaxFrameSize > 0 {
+		ok.Header.Add(hMaxFrame, strconv.Itoa(r.MaxFrameSize))
+	}
 	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	if _, err := nc.Write(wire.Append(nil, ok, "1.2")); err != nil {
 		nc.Close()

@@ -16,7 +16,8 @@ import (
 )
 
 // roundTrip encodes m as the initiator (SEND) or responder (MESSAGE) would,
-// through real wire bytes, and decodes it again.
+// as a record in a batch frame, through real wire bytes, and decodes it
+// again.
 func roundTrip(t *testing.T, cmd string, m *broker.Message, id string, path []string) *broker.Message {
 	t.Helper()
 	var self string
@@ -30,16 +31,26 @@ func roundTrip(t *testing.T, cmd string, m *broker.Message, id string, path []st
 		origin, seq = strings.TrimPrefix(id[:i], "ID:"), id[i+1:]
 	}
 	m.Seq, _ = strconv.ParseUint(seq, 10, 64)
-	raw := appendMessage(wire.Start(nil, cmd, "1.2"), m, origin, path, self)
+	m.BrokerPath = path
+	body := appendRecord(nil, m, 77, recResent, origin, self)
+	raw := wire.Start(nil, cmd, "1.2").Header(frame.Destination, batchDest).End(body, true)
 	r := wire.NewReader(bytes.NewReader(raw), 64*1024)
 	r.Version = "1.2"
 	back, err := r.Read()
 	if err != nil {
 		t.Fatalf("reading %q: %v", raw, err)
 	}
-	got, err := decodeMessage(back)
+	rec, rest, err := nextRecord(back.Body)
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("splitting the batch: %v, %d bytes left", err, len(rest))
+	}
+	var rr recordReader
+	got, fh, err := rr.decode(rec)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fh.seq != 77 || !fh.resent || fh.sync {
+		t.Fatalf("link fields %+v, want seq 77, resent", fh)
 	}
 	return got
 }
@@ -120,10 +131,96 @@ func TestNetworkMessageRoundTripMinimal(t *testing.T) {
 	}
 }
 
+// A record with an unusable destination is refused by itself: its sequence
+// number is still read (the sender is told), and the records after it in
+// the batch are read as usual.
 func TestNetworkDecodeRejectsBadDestination(t *testing.T) {
-	f := frame.New(frame.SEND, frame.Destination, "orders")
-	if _, err := decodeMessage(f); err == nil {
-		t.Fatal("a destination without /queue/ or /topic/ must be refused")
+	good := &broker.Message{Dest: dest.T("a"), Payload: []byte("ok")}
+	for _, bad := range []dest.Destination{{Kind: dest.Queue, Name: ""}, {Kind: 7, Name: "orders"}} {
+		body := appendRecord(nil, &broker.Message{Dest: bad, Payload: []byte("x")}, 5, 0, "o", "s")
+		body = appendRecord(body, good, 6, 0, "o", "s")
+		var rr recordReader
+		rec, rest, err := nextRecord(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, fh, err := rr.decode(rec); err != errRecordDest || fh.seq != 5 {
+			t.Fatalf("%v: got %v, seq %d; want errRecordDest, seq 5", bad, err, fh.seq)
+		}
+		rec, _, err = nextRecord(rest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, fh, err := rr.decode(rec); err != nil || fh.seq != 6 || string(m.Payload) != "ok" {
+			t.Fatalf("the record after a bad one: %v, seq %d", err, fh.seq)
+		}
+	}
+}
+
+// Records cut short, or claiming more than they hold, do not parse; nothing
+// is allocated for counts the record cannot back.
+func TestNetworkRecordTruncated(t *testing.T) {
+	m := &broker.Message{Dest: dest.T("devices.a"), Payload: []byte("payload"), Priority: 4,
+		Props: &broker.Props{ContentType: "text/plain", User: []broker.KV{{Key: "k", Value: "v"}},
+			ReplyTo: dest.Q("replies")}}
+	full := appendRecord(nil, m, 1, 0, "o", "s")
+	if _, _, err := nextRecord(full[:len(full)-1]); err != errRecord {
+		t.Fatalf("a record longer than the body: %v", err)
+	}
+	rec := full[4:]
+	// Every cut before the payload leaves a field unfinished.
+	head := len(rec) - len(m.Payload)
+	for n := 0; n < head; n++ {
+		var rr recordReader
+		if _, _, err := rr.decode(rec[:n]); err != errRecord {
+			t.Fatalf("record cut at %d of %d bytes decoded: %v", n, head, err)
+		}
+	}
+	// A huge path count in a short record.
+	bad := []byte{0, 0, 4, 0, 0, 0, 0, 1, 'a', 0, 0xff, 0xff, 0xff, 0xff, 0x0f}
+	var rr recordReader
+	if _, _, err := rr.decode(bad); err != errRecord {
+		t.Fatalf("a path count of 4 billion: %v", err)
+	}
+}
+
+// Consecutive records share their decoded destination and path; a change
+// of either is seen.
+func TestNetworkRecordReaderReuse(t *testing.T) {
+	var body []byte
+	for i, d := range []dest.Destination{dest.T("a.b"), dest.T("a.b"), dest.Q("a.b"), dest.T("a.b")} {
+		m := &broker.Message{Dest: d, Payload: []byte{byte(i)}, BrokerPath: []string{"x"}}
+		if i == 3 {
+			m.BrokerPath = []string{"y"}
+		}
+		body = appendRecord(body, m, uint64(i+1), 0, "o", "self")
+	}
+	var rr recordReader
+	var got []*broker.Message
+	for len(body) > 0 {
+		rec, rest, err := nextRecord(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = rest
+		m, _, err := rr.decode(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	want := []struct {
+		d    dest.Destination
+		path []string
+	}{{dest.T("a.b"), []string{"x", "self"}}, {dest.T("a.b"), []string{"x", "self"}},
+		{dest.Q("a.b"), []string{"x", "self"}}, {dest.T("a.b"), []string{"y", "self"}}}
+	for i, w := range want {
+		if got[i].Dest != w.d || !reflect.DeepEqual(got[i].BrokerPath, w.path) || got[i].Payload[0] != byte(i) {
+			t.Fatalf("record %d: %v %v, want %v %v", i, got[i].Dest, got[i].BrokerPath, w.d, w.path)
+		}
+	}
+	if &got[0].BrokerPath[0] != &got[2].BrokerPath[0] {
+		t.Fatal("an unchanged path was decoded again")
 	}
 }
 

@@ -2,6 +2,7 @@ package network
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashi-broker/hashi/broker"
@@ -11,11 +12,23 @@ import (
 // fq is a link's outbound frame queue, drained by the link's writer in
 // batches. take returns nil items after wait with nothing queued, which is
 // when the writer sends a heart-beat.
+//
+// Unacknowledged forwards (QoS 0) are bounded here as an MQTT
+// connection's queue bounds them (flow.go): past a high-water mark with
+// the writer making progress the queue is congested and their publishers
+// wait for the writer; past qos0Max, which only a stalled link reaches,
+// they are dropped and counted.
 type fq struct {
 	mu     sync.Mutex
 	items  []outFrame
 	closed bool
 	wake   chan struct{}
+
+	hot       *atomic.Bool  // the bridge's flag, set while congested; nil in tests
+	qos0      int           // unacknowledged forwards queued
+	bytes0    int           // their payload bytes
+	progress  int64         // unix nanos when the writer last took the queue (or it last became non-empty)
+	congested chan struct{} // closed when the writer takes the queue
 }
 
 // outFrame is a pre-encoded control frame or a message forward encoded by
@@ -27,13 +40,31 @@ type outFrame struct {
 	ack    uint64 // a plain acknowledgement of this sequence number (acks.go)
 }
 
-func newFQ() *fq { return &fq{wake: make(chan struct{}, 1)} }
+func newFQ(hot *atomic.Bool) *fq { return &fq{wake: make(chan struct{}, 1), hot: hot} }
 
 func (q *fq) push(f outFrame) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return false
+	}
+	if len(q.items) == 0 {
+		q.progress = time.Now().UnixNano()
+	}
+	if f.fwd != nil && f.fwd.seq == 0 && !reliable(f.fwd) {
+		n := len(f.fwd.m.Payload)
+		if q.qos0 >= qos0Max || q.bytes0+n > qos0MaxBytes {
+			q.mu.Unlock()
+			return false
+		}
+		q.qos0++
+		q.bytes0 += n
+		if q.congested == nil && (q.qos0 > qos0High || q.bytes0 > qos0HighBytes) && !q.stalled() {
+			q.congested = make(chan struct{})
+			if q.hot != nil {
+				q.hot.Store(true)
+			}
+		}
 	}
 	q.items = append(q.items, f)
 	q.mu.Unlock()
@@ -56,6 +87,9 @@ func (q *fq) take(buf []outFrame, wait time.Duration) ([]outFrame, bool) {
 		if len(q.items) > 0 {
 			items := q.items
 			q.items = buf[:0]
+			q.qos0, q.bytes0 = 0, 0
+			q.progress = time.Now().UnixNano()
+			q.uncongest()
 			q.mu.Unlock()
 			return items, true
 		}
@@ -75,9 +109,37 @@ func (q *fq) take(buf []outFrame, wait time.Duration) ([]outFrame, bool) {
 	}
 }
 
+// congestion returns a channel closed when the writer takes the queue, or
+// nil when the queue is not congested or the writer is stalled: a stalled
+// link holds no publisher back, its excess is dropped instead.
+func (q *fq) congestion() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.congested == nil || q.stalled() {
+		return nil
+	}
+	return q.congested
+}
+
+// stalled reports whether items have waited qos0Stall without the writer
+// taking them. q.mu must be held.
+func (q *fq) stalled() bool {
+	return len(q.items) > 0 && time.Now().UnixNano()-q.progress > int64(qos0Stall)
+}
+
+// uncongest releases the publishers waiting for this queue. q.mu must be
+// held.
+func (q *fq) uncongest() {
+	if q.congested != nil {
+		close(q.congested)
+		q.congested = nil
+	}
+}
+
 func (q *fq) close() {
 	q.mu.Lock()
 	q.closed = true
+	q.uncongest()
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
