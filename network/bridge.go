@@ -68,6 +68,7 @@ type Bridge struct {
 	addr      string
 	seq       uint64
 	inflight  map[uint64]*forward
+	sends     []outFrame // pump's scratch
 	pending   fifo.FIFO[*forward]
 	congested chan struct{} // non-nil while reliable publishers wait (flow.go)
 	demand    map[string]*remoteDemand
@@ -141,11 +142,16 @@ func (br *Bridge) Deliver(_ []*broker.Subscription, m *broker.Message) {
 	}
 	// The demand's pattern was permitted, but a wildcard one also covers
 	// concrete destinations the lists exclude.
-	r, peer := br.current()
-	if !r.permitted(m.Dest) || !r.forwardable(m, peer) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if !br.rules.permitted(m.Dest) || !br.rules.forwardable(m, br.remote.id) {
 		return
 	}
-	br.enqueue(&forward{m: m})
+	if m.QoS == 0 && !m.Persistent {
+		br.sendUnreliableLocked(m) // the common case, without a forward
+		return
+	}
+	br.enqueueLocked(&forward{m: m})
 }
 
 // current returns the bridge's rules and its peer's id. A responder's rules
@@ -167,20 +173,17 @@ func reliable(f *forward) bool {
 func (br *Bridge) enqueue(f *forward) {
 	br.mu.Lock()
 	defer br.mu.Unlock()
+	br.enqueueLocked(f)
+}
+
+// enqueueLocked is enqueue with br.mu held.
+func (br *Bridge) enqueueLocked(f *forward) {
 	if !reliable(f) {
-		if br.link == nil || !br.link.ready {
-			br.dropped.Add(1)
-			return
-		}
-		if !br.link.sendForward(f, false) {
-			br.dropped.Add(1)
-			return
-		}
-		br.out.Add(1)
+		br.sendUnreliableLocked(f.m)
 		return
 	}
 	if br.link != nil && br.link.ready && br.pending.Len() == 0 && len(br.inflight) < br.rules.prefetch {
-		br.sendLocked(f)
+		br.link.out.push(br.sendLocked(f))
 		return
 	}
 	// Queue forwards are bounded by the bridge consumer's prefetch; never
@@ -192,8 +195,20 @@ func (br *Bridge) enqueue(f *forward) {
 	br.pending.Push(f)
 }
 
-// sendLocked puts a reliable forward in flight. br.mu must be held.
-func (br *Bridge) sendLocked(f *forward) {
+// sendUnreliableLocked sends a message that is not acknowledged (QoS 0,
+// non-persistent): now, or never when there is no link or the link's
+// queue is full (counted as dropped). br.mu must be held.
+func (br *Bridge) sendUnreliableLocked(m *broker.Message) {
+	if br.link == nil || !br.link.ready || !br.link.out.push(outFrame{msg: m}) {
+		br.dropped.Add(1)
+		return
+	}
+	br.out.Add(1)
+}
+
+// sendLocked puts a reliable forward in flight and returns what the
+// caller queues on the link. br.mu must be held.
+func (br *Bridge) sendLocked(f *forward) outFrame {
 	if f.seq == 0 {
 		br.seq++
 		f.seq = br.seq
@@ -202,7 +217,7 @@ func (br *Bridge) sendLocked(f *forward) {
 	f.sentBefore = true
 	br.inflight[f.seq] = f
 	br.out.Add(1)
-	br.link.sendForward(f, resent)
+	return outFrame{fwd: f, resent: resent}
 }
 
 // pump moves pending forwards into the window and returns the expired ones,
@@ -214,6 +229,14 @@ func (br *Bridge) pump() (expired []*forward) {
 	}
 	defer br.uncongest(false)
 	var now time.Time
+	// What moves into the window is queued on the link at once: one lock
+	// and one wake-up of the writer for the lot.
+	sends := br.sends[:0]
+	defer func() {
+		br.link.out.pushAll(sends)
+		clear(sends)
+		br.sends = sends[:0]
+	}()
 	for br.pending.Len() > 0 && len(br.inflight) < br.rules.prefetch {
 		f := br.pending.Pop()
 		if f.m.Expiry != 0 && now.IsZero() {
@@ -224,7 +247,7 @@ func (br *Bridge) pump() (expired []*forward) {
 			expired = append(expired, f)
 			continue
 		}
-		br.sendLocked(f)
+		sends = append(sends, br.sendLocked(f))
 	}
 	return expired
 }

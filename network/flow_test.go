@@ -10,7 +10,7 @@ import (
 )
 
 func qos0Forward(size int) outFrame {
-	return outFrame{fwd: &forward{m: &broker.Message{Dest: dest.T("t"), Payload: make([]byte, size)}}}
+	return outFrame{msg: &broker.Message{Dest: dest.T("t"), Payload: make([]byte, size)}}
 }
 
 // fresh makes q's writer look as if it had just taken the queue.

@@ -44,6 +44,7 @@ type link struct {
 
 	acks      []uint64     // onAck's scratch (reader goroutine)
 	records   recordReader // the reader goroutine's record decoder
+	batchAcks []outFrame   // onBatch's scratch
 	maxBatch  int          // the writer closes a batch frame past this body size
 	pingSeq   atomic.Uint64
 	pings     sync.Map // "p<n>" -> time sent
@@ -182,6 +183,9 @@ func (l *link) close(reason string) {
 }
 
 func (l *link) readLoop() error {
+	// Nothing keeps a frame's body past handling it (records are copied
+	// out), so bodies share one buffer.
+	l.r.ReuseBody = true
 	var deadlineAt time.Time
 	for {
 		// The peer sends a heart-beat every heartBeat: nothing for three is
@@ -262,8 +266,10 @@ func (l *link) onAck(id, more, denied string) {
 	}
 }
 
-// onBatch publishes the messages of a batch frame locally, in order.
+// onBatch publishes the messages of a batch frame locally, in order, and
+// queues the plain acknowledgements for the whole batch at once.
 func (l *link) onBatch(body []byte) error {
+	acks := l.batchAcks[:0]
 	for len(body) > 0 {
 		rec, rest, err := nextRecord(body)
 		if err != nil {
@@ -279,13 +285,17 @@ func (l *link) onBatch(body []byte) error {
 		case err != nil:
 			return err
 		}
-		l.onMessage(m, fh)
+		l.onMessage(m, fh, &acks)
 	}
+	l.out.pushAll(acks)
+	l.batchAcks = acks[:0]
 	return nil
 }
 
-// onMessage publishes a forwarded message locally and acknowledges it.
-func (l *link) onMessage(m *broker.Message, fh forwardHeaders) {
+// onMessage publishes a forwarded message locally and acknowledges it: a
+// plain acknowledgement given at once is appended to acks, one given later
+// or a refusal is queued by itself.
+func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame) {
 	br := l.br
 	seq := fh.seq
 	br.in.Add(1)
@@ -295,12 +305,12 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders) {
 		if !fh.resent {
 			br.dedupe.resendsOver()
 		} else if br.dedupe.has(keyOf(m)) {
-			l.ack(seq, "") // a resend after a broken link: delivered already
+			*acks = appendAck(*acks, seq) // a resend after a broken link: delivered already
 			return
 		}
 	}
 	if contains(m.BrokerPath, br.b.ID()) {
-		l.ack(seq, "") // would loop back here
+		*acks = appendAck(*acks, seq) // would loop back here
 		return
 	}
 	if !l.initiator && br.b.AuthzEnabled() && !br.b.Allowed(l.ident, authz.Write, m.Dest) {
@@ -311,7 +321,8 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders) {
 	m.Origin = broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
 	if fh.sync {
 		br.b.StoreRetained(m)
-		l.delivered(seq, m)
+		l.record(seq, m)
+		*acks = appendAck(*acks, seq)
 		return
 	}
 	if !m.Dest.Kind.IsQueue() {
@@ -326,11 +337,13 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders) {
 			// the peer's window slows the far publisher; keep reading.
 			go func() {
 				broker.WaitFlow(waits, 5*time.Second, l.done)
-				l.delivered(seq, m)
+				l.record(seq, m)
+				l.ack(seq, "")
 			}()
 			return
 		}
-		l.delivered(seq, m)
+		l.record(seq, m)
+		*acks = appendAck(*acks, seq)
 		return
 	}
 	if err := br.b.SendWithin(m, 30*time.Second); err != nil {
@@ -338,15 +351,24 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders) {
 		l.ack(seq, err.Error())
 		return
 	}
-	l.delivered(seq, m)
+	l.record(seq, m)
+	*acks = appendAck(*acks, seq)
 }
 
-// delivered records a reliable message as delivered here and acknowledges it.
-func (l *link) delivered(seq uint64, m *broker.Message) {
+// appendAck adds a plain acknowledgement of seq, if it has one.
+func appendAck(acks []outFrame, seq uint64) []outFrame {
+	if seq == 0 {
+		return acks
+	}
+	return append(acks, outFrame{ack: seq})
+}
+
+// record remembers a reliable message as delivered here, for the duplicate
+// check of resends.
+func (l *link) record(seq uint64, m *broker.Message) {
 	if seq != 0 {
 		l.br.dedupe.add(keyOf(m))
 	}
-	l.ack(seq, "")
 }
 
 // ack acknowledges a reliable message from the peer: RECEIPT from the
@@ -448,12 +470,6 @@ func (l *link) push(f *frame.Frame) {
 	l.out.push(outFrame{raw: wire.Append(nil, f, "1.2")})
 }
 
-// sendForward queues a message for the writer; resent marks one sent before
-// on an earlier link.
-func (l *link) sendForward(f *forward, resent bool) bool {
-	return l.out.push(outFrame{fwd: f, resent: resent})
-}
-
 // appendRecord appends the record of a forwarded message to a batch body.
 func (l *link) appendRecord(body []byte, fw *forward, resent bool) []byte {
 	var flags byte
@@ -525,7 +541,12 @@ func (l *link) writeLoop() {
 				flush()
 				buf = append(buf, it.raw...)
 			default:
-				body = l.appendRecord(body, it.fwd, it.resent)
+				if it.msg != nil {
+					id := l.br.b.ID()
+					body = appendRecord(body, it.msg, 0, 0, id, id)
+				} else {
+					body = l.appendRecord(body, it.fwd, it.resent)
+				}
 				if len(body) >= l.maxBatch {
 					flush()
 				}

@@ -31,11 +31,12 @@ type fq struct {
 	congested chan struct{} // closed when the writer takes the queue
 }
 
-// outFrame is a pre-encoded control frame or a message forward encoded by
-// the writer.
+// outFrame is a pre-encoded control frame, or a message the writer encodes:
+// a reliable forward, or a message that is not acknowledged (msg).
 type outFrame struct {
 	raw    []byte
 	fwd    *forward
+	msg    *broker.Message
 	resent bool   // fwd was sent on an earlier link
 	ack    uint64 // a plain acknowledgement of this sequence number (acks.go)
 }
@@ -51,8 +52,8 @@ func (q *fq) push(f outFrame) bool {
 	if len(q.items) == 0 {
 		q.progress = time.Now().UnixNano()
 	}
-	if f.fwd != nil && f.fwd.seq == 0 && !reliable(f.fwd) {
-		n := len(f.fwd.m.Payload)
+	if f.msg != nil {
+		n := len(f.msg.Payload)
 		if q.qos0 >= qos0Max || q.bytes0+n > qos0MaxBytes {
 			q.mu.Unlock()
 			return false
@@ -66,13 +67,23 @@ func (q *fq) push(f outFrame) bool {
 			}
 		}
 	}
+	first := len(q.items) == 0
 	q.items = append(q.items, f)
 	q.mu.Unlock()
+	if first {
+		q.signal()
+	}
+	return true
+}
+
+// signal wakes the writer. Only a push onto an empty queue needs to: the
+// writer takes everything queued, so a push behind others is taken with
+// them after the wake-up the first one sent.
+func (q *fq) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 func (q *fq) take(buf []outFrame, wait time.Duration) ([]outFrame, bool) {
@@ -106,6 +117,28 @@ func (q *fq) take(buf []outFrame, wait time.Duration) ([]outFrame, bool) {
 		case <-timer.C:
 			return nil, true
 		}
+	}
+}
+
+// pushAll queues reliable forwards and acknowledgements (no msg, which
+// counts toward the QoS 0 bound) with one lock and one wake-up.
+func (q *fq) pushAll(fs []outFrame) {
+	if len(fs) == 0 {
+		return
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	first := len(q.items) == 0
+	if first {
+		q.progress = time.Now().UnixNano()
+	}
+	q.items = append(q.items, fs...)
+	q.mu.Unlock()
+	if first {
+		q.signal()
 	}
 }
 

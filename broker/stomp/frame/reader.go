@@ -27,6 +27,8 @@ const (
 	firstBodyChunk = 64 << 10
 	// maxKeptScratch is the largest scratch buffer kept between frames.
 	maxKeptScratch = 64 << 10
+	// maxKeptBody is the largest body ReuseBody reads into the kept buffer.
+	maxKeptBody = 256 << 10
 )
 
 // errLineTooLong is readLine's report that a line passed its limit; Read
@@ -63,6 +65,11 @@ type Reader struct {
 	// which selects the header escaping. Anything else, the empty string
 	// included, means 1.0: set it once CONNECT has been answered.
 	Version string
+	// ReuseBody lets a body with a content-length of up to maxKeptBody
+	// share a buffer the Reader keeps: such a body is valid only until the
+	// next Read. For a caller that copies what it keeps (a bridge link),
+	// it saves allocating and zeroing every body.
+	ReuseBody bool
 
 	br   *bufio.Reader
 	err  error    // sticky: after an error the stream is out of sync
@@ -70,6 +77,7 @@ type Reader struct {
 	text []byte   // decoded header names and values of the current frame
 	ends []int    // end of each name and value in text
 	kv   []string // names and values, handed to frame.NewHeader
+	body []byte   // the reused body (ReuseBody)
 }
 
 // frameHeader holds a decoded frame and its header.
@@ -234,7 +242,15 @@ func (r *Reader) readBody(cmd string, size, n int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s frame has content-length %d, over the limit of %d bytes", ErrFrameTooLarge, cmd, n, maxSize)
 	}
 	var body []byte
-	if n > 0 {
+	if r.ReuseBody && n > 0 && n <= maxKeptBody {
+		if cap(r.body) < n {
+			r.body = make([]byte, min(max(n, 2*cap(r.body)), maxKeptBody))
+		}
+		body = r.body[:n]
+		if _, err := io.ReadFull(r.br, body); err != nil {
+			return nil, unexpected(err)
+		}
+	} else if n > 0 {
 		body = make([]byte, min(n, firstBodyChunk))
 		if _, err := io.ReadFull(r.br, body); err != nil {
 			return nil, unexpected(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -327,5 +328,39 @@ func TestReadFramesDoNotAlias(t *testing.T) {
 	}
 	if f1.Header.Get("k") != "first" || !bytes.Equal(f1.Body, []byte("body1")) {
 		t.Fatalf("first frame changed: %s", describe(f1))
+	}
+}
+
+// With ReuseBody, bodies with a content-length share one buffer (each is
+// whole and right until the next Read); bodies without one, and bodies
+// over maxKeptBody, are still allocated.
+func TestReadReuseBody(t *testing.T) {
+	big := strings.Repeat("b", maxKeptBody+1)
+	in := "SEND\ncontent-length:5\n\nbody1\x00" +
+		"SEND\ncontent-length:2\n\nxy\x00" +
+		"SEND\n\nnolength\x00" +
+		"SEND\ncontent-length:" + strconv.Itoa(len(big)) + "\n\n" + big + "\x00" +
+		"SEND\ncontent-length:3\n\nabc\x00"
+	r := NewReader(strings.NewReader(in), 64)
+	r.ReuseBody = true
+	var bodies [][]byte
+	for range 5 {
+		f, err := r.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, f.Body)
+		if want := []string{"body1", "xy", "nolength", big, "abc"}[len(bodies)-1]; string(f.Body) != want {
+			t.Fatalf("frame %d: body %.20q, want %.20q", len(bodies), f.Body, want)
+		}
+	}
+	if &bodies[0][0] != &bodies[1][0] || &bodies[1][0] != &bodies[4][0] {
+		t.Fatal("bodies with a content-length were not read into the kept buffer")
+	}
+	if &bodies[2][0] == &bodies[0][0] || &bodies[3][0] == &bodies[0][0] {
+		t.Fatal("a body without a content-length or over the limit shares the kept buffer")
+	}
+	if string(bodies[0]) != "abcy1" {
+		t.Fatalf("the kept buffer was not reused: %q", bodies[0])
 	}
 }
