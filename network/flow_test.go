@@ -1,6 +1,10 @@
 package network
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,5 +103,88 @@ func TestLinkQueueQoS0Stalled(t *testing.T) {
 	q2 := newFQ(nil)
 	if !q2.push(qos0Forward(qos0MaxBytes)) || q2.push(qos0Forward(1)) {
 		t.Fatal("the QoS 0 bound in bytes is not qos0MaxBytes")
+	}
+}
+
+// slowSubscriber takes one message every interval and reports itself
+// congested while anything waits, as a draining MQTT subscriber with a
+// tiny pending limit would.
+type slowSubscriber struct {
+	mu      sync.Mutex
+	queue   []string
+	got     []string
+	drained chan struct{} // closed when the consumer takes a message
+}
+
+func newSlowSubscriber(t *testing.T, interval time.Duration) *slowSubscriber {
+	s := &slowSubscriber{drained: make(chan struct{})}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			s.mu.Lock()
+			if len(s.queue) > 0 {
+				s.got = append(s.got, s.queue[0])
+				s.queue = s.queue[1:]
+				close(s.drained)
+				s.drained = make(chan struct{})
+			}
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *slowSubscriber) Deliver(_ []*broker.Subscription, m *broker.Message) {
+	s.mu.Lock()
+	s.queue = append(s.queue, string(m.Payload))
+	s.mu.Unlock()
+}
+
+func (s *slowSubscriber) Congested(*broker.Message) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return nil
+	}
+	return s.drained
+}
+
+func (s *slowSubscriber) received() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+// A receiver that waits for a slow local subscriber message after message
+// for many heart-beats is not taken for a dead link: it keeps the link up
+// and the subscriber gets every QoS 0 message, in order.
+func TestNetworkQoS0WaitingReceiverKeepsLinkUp(t *testing.T) {
+	shortHeartBeat(t, 100*time.Millisecond)
+	b := newNode(t, "b")
+	a := newNode(t, "a", connector("a_to_b", false, "tcp://"+b.addr))
+	sub := newSlowSubscriber(t, time.Millisecond)
+	b.b.Subscribe(&broker.Subscription{Dest: dest.T("slow.>"), Owner: sub, ClientID: "slow"})
+	a.waitDemand("a_to_b", 1)
+	first, _ := a.bridge("a_to_b")
+	const n = 2000
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("%04d-%s", i, strings.Repeat("x", 40)))
+		a.publish("slow.t", want[i], 0)
+	}
+	waitUntil(t, 30*time.Second, "every message at the slow subscriber", func() bool { return len(sub.received()) >= n })
+	if got := sub.received(); !slices.Equal(got, want) {
+		t.Fatalf("the subscriber got %d messages, not the %d sent in order", len(got), n)
+	}
+	if in, _ := a.bridge("a_to_b"); !in.Since.Equal(first.Since) || in.Dropped != 0 {
+		t.Fatalf("the link went down while the receiver waited (up since %v, now %v; %d dropped)", first.Since, in.Since, in.Dropped)
 	}
 }

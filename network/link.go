@@ -45,6 +45,7 @@ type link struct {
 	acks      []uint64     // onAck's scratch (reader goroutine)
 	records   recordReader // the reader goroutine's record decoder
 	batchAcks []outFrame   // onBatch's scratch
+	waited    bool         // the reader waited for flow control: move the read deadline
 	maxBatch  int          // the writer closes a batch frame past this body size
 	pingSeq   atomic.Uint64
 	pings     sync.Map // "p<n>" -> time sent
@@ -191,8 +192,13 @@ func (l *link) readLoop() error {
 		// The peer sends a heart-beat every heartBeat: nothing for three is
 		// a dead link. The deadline moves when the buffer is empty, at most
 		// every quarter heart-beat (a timer update per frame was 5% of a
-		// busy receiver), so it fires after 3 to 3.25 heart-beats.
-		if l.r.Buffered() == 0 {
+		// busy receiver), so it fires after 3 to 3.25 heart-beats. After
+		// waiting for a local subscriber (flow control) it moves at once:
+		// the peer had no chance to be heard meanwhile.
+		if l.r.Buffered() == 0 || l.waited {
+			if l.waited {
+				l.waited, deadlineAt = false, time.Time{}
+			}
 			if now := time.Now(); now.Sub(deadlineAt) > heartBeat/4 {
 				l.nc.SetReadDeadline(now.Add(3*heartBeat + heartBeat/4))
 				deadlineAt = now
@@ -331,6 +337,7 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame)
 			// A local subscriber is draining but behind: read no more
 			// from the peer until it caught up (flow.go).
 			broker.WaitFlow(waits, qos0Stall, l.done)
+			l.waited = true
 		}
 		if len(waits) > 0 && seq != 0 {
 			// A congested receiver here: acknowledge once it drained, so
