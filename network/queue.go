@@ -186,10 +186,11 @@ func (q *fq) close() {
 // and costs a slot in a ring; the ring is indexed (a map built from it)
 // only while resent messages arrive, which is right after a reconnect.
 type dedupe struct {
-	mu    sync.Mutex
-	ring  []msgKey
-	next  int
-	index map[msgKey]int // key → count in ring; nil outside resends
+	mu      sync.Mutex
+	ring    []msgKey
+	next    int
+	index   map[msgKey]int // key → count in ring; nil outside resends
+	indexed atomic.Bool    // index != nil, read without the lock
 }
 
 // msgKey identifies a forwarded message: its id and destination, since
@@ -219,6 +220,7 @@ func (d *dedupe) has(k msgKey) bool {
 				d.index[r]++
 			}
 		}
+		d.indexed.Store(true)
 	}
 	return d.index[k] > 0
 }
@@ -246,7 +248,11 @@ func (d *dedupe) add(k msgKey) {
 // resendsOver drops the index once a message arrives that is not a resend:
 // the peer sends what it resends first.
 func (d *dedupe) resendsOver() {
+	if !d.indexed.Load() {
+		return // the common case: no resends were going on
+	}
 	d.mu.Lock()
 	d.index = nil
+	d.indexed.Store(false)
 	d.mu.Unlock()
 }
