@@ -284,9 +284,9 @@ func (l *link) onBatch(body []byte) error {
 		body = rest
 		m, fh, err := l.records.decode(rec)
 		switch {
-		case err == errRecordDest:
-			l.log.Warn("dropping forwarded message with a bad destination")
-			l.ack(fh.seq, "bad destination")
+		case errors.Is(err, errRecordDest):
+			l.log.Warn("dropping a forwarded message", "error", err)
+			l.ack(fh.seq, err.Error())
 			continue
 		case err != nil:
 			return err

@@ -2,6 +2,7 @@ package network
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -144,7 +145,7 @@ func TestNetworkDecodeRejectsBadDestination(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, fh, err := rr.decode(rec); err != errRecordDest || fh.seq != 5 {
+		if _, fh, err := rr.decode(rec); !errors.Is(err, errRecordDest) || fh.seq != 5 {
 			t.Fatalf("%v: got %v, seq %d; want errRecordDest, seq 5", bad, err, fh.seq)
 		}
 		rec, _, err = nextRecord(rest)

@@ -3,6 +3,7 @@ package network
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/hashi-broker/hashi/broker"
@@ -149,9 +150,9 @@ func nextRecord(body []byte) (rec, rest []byte, err error) {
 
 // decode builds a message from one record. The payload and the
 // correlation data are copied: the batch body is not kept alive by the
-// messages it carried. A record with an unusable destination returns
-// errRecordDest with its forwardHeaders filled in, so the sender can be
-// told; any other error means the record does not parse.
+// messages it carried. A record with an unusable destination returns an
+// error wrapping errRecordDest with its forwardHeaders filled in, so the
+// sender can be told; any other error means the record does not parse.
 func (r *recordReader) decode(rec []byte) (*broker.Message, forwardHeaders, error) {
 	var fh forwardHeaders
 	d := decoder{b: rec}
@@ -200,7 +201,7 @@ func (r *recordReader) decode(rec []byte) (*broker.Message, forwardHeaders, erro
 		m.Priority = 4
 	}
 	if kind > byte(dest.TempQueue) || len(name) == 0 {
-		return nil, fh, errRecordDest
+		return nil, fh, fmt.Errorf("%w: kind %d, name %q", errRecordDest, kind, name)
 	}
 	if r.lastDest.Kind != dest.Kind(kind) || r.lastDest.Name != string(name) {
 		r.lastDest = dest.Destination{Kind: dest.Kind(kind), Name: string(name)}
