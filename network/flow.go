@@ -19,15 +19,21 @@ const (
 // QoS 0 flow control, as for an MQTT subscriber's connection
 // (broker/mqtt/flow.go): a link whose writer is taking its queue but holds
 // more than qos0High unacknowledged forwards or qos0HighBytes of their
-// payload makes their publishers wait until the writer has taken it, at
-// most qos0Stall per message. A writer that has taken nothing for
-// qos0Stall (the peer stopped reading) holds nobody back; past qos0Max
-// forwards or qos0MaxBytes the newest are dropped and counted. The
-// receiving end waits the same way for its local subscribers before it
-// reads on, so a slow subscriber behind a bridge slows the far publisher
-// through TCP instead of losing what was carried.
+// payload makes their publishers wait until the writer has taken it (each
+// message at most the MQTT layer's 100 ms). The receiving end waits the
+// same way, at most qos0Wait per message, for its local subscribers before
+// it reads on, so a slow subscriber behind a bridge slows the far
+// publisher through TCP instead of losing what was carried.
+//
+// A link writer that has taken nothing for linkStall holds nobody back;
+// past qos0Max forwards or qos0MaxBytes the newest are dropped and
+// counted. linkStall is longer than an MQTT subscriber's 100 ms: the
+// peer's reader may itself be waiting for a subscriber of its own, and at
+// a million messages a second qos0Max is only a tenth of a second of
+// traffic, so a short pause on the far side must not count as a stall.
 const (
-	qos0Stall     = 100 * time.Millisecond
+	qos0Wait      = 100 * time.Millisecond
+	linkStall     = time.Second
 	qos0High      = 5000
 	qos0HighBytes = 4 << 20
 	qos0Max       = 100000

@@ -70,7 +70,7 @@ func TestLinkQueueQoS0Congestion(t *testing.T) {
 	}
 }
 
-// A writer that has taken nothing for qos0Stall is stalled: it holds no
+// A writer that has taken nothing for linkStall is stalled: it holds no
 // publisher back, and past qos0Max the newest QoS 0 forwards are refused
 // (the bridge counts them as dropped) while reliable ones are still kept.
 func TestLinkQueueQoS0Stalled(t *testing.T) {
@@ -84,7 +84,7 @@ func TestLinkQueueQoS0Stalled(t *testing.T) {
 		t.Fatal("not congested")
 	}
 	q.mu.Lock()
-	q.progress -= int64(2 * qos0Stall) // the writer last took the queue long ago
+	q.progress -= int64(2 * linkStall) // the writer last took the queue long ago
 	q.mu.Unlock()
 	if q.congestion() != nil {
 		t.Fatal("a stalled writer holds publishers back")

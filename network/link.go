@@ -336,7 +336,7 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame)
 		if len(waits) > 0 && seq == 0 {
 			// A local subscriber is draining but behind: read no more
 			// from the peer until it caught up (flow.go).
-			broker.WaitFlow(waits, qos0Stall, l.done)
+			broker.WaitFlow(waits, qos0Wait, l.done)
 			l.waited = true
 		}
 		if len(waits) > 0 && seq != 0 {

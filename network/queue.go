@@ -154,10 +154,10 @@ func (q *fq) congestion() <-chan struct{} {
 	return q.congested
 }
 
-// stalled reports whether items have waited qos0Stall without the writer
+// stalled reports whether items have waited linkStall without the writer
 // taking them. q.mu must be held.
 func (q *fq) stalled() bool {
-	return len(q.items) > 0 && time.Now().UnixNano()-q.progress > int64(qos0Stall)
+	return len(q.items) > 0 && time.Now().UnixNano()-q.progress > int64(linkStall)
 }
 
 // uncongest releases the publishers waiting for this queue. q.mu must be
