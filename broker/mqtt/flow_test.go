@@ -184,3 +184,37 @@ func TestFlowControlQoS0SelfSubscriptionStalls(t *testing.T) {
 		t.Fatalf("%d received + %d dropped, want some dropped and %d in all", got, info.Dropped, n)
 	}
 }
+
+// QoS 0 to a subscriber that reads steadily but slowly (8 KiB every 2 ms,
+// about 4 MB/s): a writer blocked on the full send buffer is woken only
+// once much of it is free again, which takes hundreds of milliseconds, yet
+// the subscriber reads all along. That is a slow subscriber, not a stalled
+// one: the publisher waits and nothing is dropped. Not parallel: a reader
+// that other tests keep off the CPU for 100 ms has stopped reading.
+func TestFlowControlQoS0SteadySlowReaderLosesNothing(t *testing.T) {
+	b := startBroker(t, pendingPolicy)
+	sub := b.connect311("steady", true)
+	sub.sub("steady/#", 0)
+	pub := b.connect311("writer", true)
+	const n = 2000
+	stream := bulkQoS0("steady/t", n)
+	sent := make(chan error, 1)
+	go func() {
+		pub.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
+		_, err := pub.nc.Write(stream)
+		sent <- err
+	}()
+	for i := range n {
+		p := expect[*packet.Publish](sub)
+		if got := int(p.Payload[0]) | int(p.Payload[1])<<8; got != i {
+			t.Fatalf("message %d arrived as %d", i, got)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := b.Srv.MQTT().Session("steady"); info.Dropped != 0 {
+		t.Fatalf("%d messages dropped", info.Dropped)
+	}
+}

@@ -54,11 +54,18 @@ type outq struct {
 	held    bool   // no writer until release: CONNACK goes first [MQTT-3.2.0-1]
 	start   func() // starts a writer goroutine
 
-	progress  int64         // unix nanos when the writer last took the queue (or started)
+	progress  int64         // unix nanos when the writer last took the queue, finished a write, or started
 	congested chan struct{} // closed when the writer takes the queue
+
+	// The stall rule's look at the socket (stalled): nil where the
+	// kernel's send queue cannot be read.
+	unsent     func() (int, bool)
+	lastUnsent int   // send queue bytes at the last look; -1 = none since the last progress
+	probedAt   int64 // unix nanos of the last look
+	stuck      bool  // what the last look found
 }
 
-func newOutq(start func()) *outq { return &outq{start: start, held: true} }
+func newOutq(start func()) *outq { return &outq{start: start, held: true, lastUnsent: -1} }
 
 // kick starts a writer if none runs. q.mu must be held; the caller calls
 // the returned function (if any) after unlocking.
@@ -67,7 +74,7 @@ func (q *outq) kick() func() {
 		return nil
 	}
 	q.running = true
-	q.progress = time.Now().UnixNano()
+	q.madeProgress(time.Now().UnixNano())
 	return q.start
 }
 
@@ -152,10 +159,48 @@ func (q *outq) congestion() <-chan struct{} {
 	return q.congested
 }
 
-// stalled reports whether a running writer has not taken the queue for
-// qos0Stall. q.mu must be held.
+// wrote records that the writer finished a write call in the middle of a
+// batch.
+func (q *outq) wrote() {
+	q.mu.Lock()
+	q.madeProgress(time.Now().UnixNano())
+	q.mu.Unlock()
+}
+
+// madeProgress records the writer's progress. q.mu must be held.
+func (q *outq) madeProgress(now int64) {
+	q.progress, q.lastUnsent, q.stuck = now, -1, false
+}
+
+// stalled reports whether a running writer has made no progress (taken
+// the queue or finished a write) for qos0Stall, and the subscriber is not
+// reading either: a writer blocked on a full send buffer is woken only
+// once much of it is free again, hundreds of milliseconds at a few MB/s,
+// so while the kernel's send queue shrinks between two looks (at most one
+// per qos0Stall/2) the subscriber counts as slow, not stalled. A stalled
+// one is therefore found after qos0Stall to twice that. q.mu must be held.
 func (q *outq) stalled() bool {
-	return q.running && time.Now().UnixNano()-q.progress > int64(qos0Stall)
+	if !q.running {
+		return false
+	}
+	now := time.Now().UnixNano()
+	if now-q.progress <= int64(qos0Stall) {
+		return false
+	}
+	if q.unsent == nil {
+		return true
+	}
+	if now-q.probedAt < int64(qos0Stall)/2 {
+		return q.stuck
+	}
+	q.probedAt = now
+	n, ok := q.unsent()
+	if ok && n > 0 && (q.lastUnsent < 0 || n < q.lastUnsent) {
+		q.progress, q.lastUnsent, q.stuck = now, n, false
+		return false
+	}
+	q.stuck = true
+	return true
 }
 
 // uncongest releases publishers waiting for this queue. q.mu must be held.
@@ -182,7 +227,7 @@ func (q *outq) take(buf []outItem) ([]outItem, int) {
 		items := q.items[q.head:]
 		q.items, q.head = buf[:0], 0
 		q.qos0, q.bytes0 = 0, 0
-		q.progress = time.Now().UnixNano()
+		q.madeProgress(time.Now().UnixNano())
 		q.uncongest()
 		return items, haveItems
 	}

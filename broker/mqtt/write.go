@@ -70,9 +70,12 @@ func (c *conn) writeLoop() {
 		now := time.Now()
 		for i := range items {
 			c.encode(b, &items[i], now)
-			if b.len() >= writeBatch && !c.write(b) {
-				c.failWriting()
-				return
+			if b.len() >= writeBatch {
+				if !c.write(b) {
+					c.failWriting()
+					return
+				}
+				c.out.wrote()
 			}
 		}
 		if b.len() > 0 && !c.write(b) {

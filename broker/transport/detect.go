@@ -23,6 +23,9 @@ type peekConn struct {
 
 func (c *peekConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// NetConn returns the connection underneath, as tls.Conn.NetConn does.
+func (c *peekConn) NetConn() net.Conn { return c.Conn }
+
 // detect sniffs the first bytes of c: MQTT starts with a CONNECT fixed header
 // (0x10), STOMP with "CONNECT" or "STOMP" (after optional heart-beat EOLs),
 // OpenWire with a WireFormatInfo carrying the "ActiveMQ" magic, AMQP with "AMQP".
