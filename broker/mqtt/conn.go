@@ -76,6 +76,7 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 	// Small to start: most connections are quiet devices. A connection
 	// that publishes gets a large buffer (see handlePublish).
 	c.r = packet.NewReader(nc, 256)
+	c.r.Borrow = true // handlePublish copies what it keeps
 	if info != nil && info.Connector != nil && info.Connector.MaxFrameSize > 0 {
 		c.r.MaxPacketSize = int(min(info.Connector.MaxFrameSize, packet.MaxRemainingLength+5))
 	}

@@ -85,15 +85,16 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		c.b.Denied("mqtt", c.ident, c.clientID, authz.Write, d)
 		code = packet.NotAuthorized
 	default:
-		m := &broker.Message{
-			Dest:       d,
-			Payload:    p.Payload,
-			QoS:        p.QoS,
-			Retain:     p.Retain,
-			Persistent: p.QoS > 0,
-			Timestamp:  c.now.UnixMilli(),
-			Origin:     broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User},
+		// The payload is borrowed from the read buffer (newConn): copied
+		// here, into the message's own allocation.
+		m, buf := broker.NewMessage(len(p.Payload), false)
+		if len(buf) > 0 {
+			copy(buf, p.Payload)
+			m.Payload = buf
 		}
+		m.Dest, m.QoS, m.Retain, m.Persistent = d, p.QoS, p.Retain, p.QoS > 0
+		m.Timestamp = c.now.UnixMilli()
+		m.Origin = broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User}
 		m.SetMQTTTopic(topic)
 		if c.version == packet.V5 && !p.Properties.IsEmpty() {
 			var exp uint32

@@ -8,9 +8,9 @@ import (
 // Publish is the PUBLISH packet (§3.3).
 //
 // When decoded, Topic and Payload do not alias the Reader's buffer: the
-// caller owns Payload and may keep it. Topic may be shared with earlier
-// packets from the same Reader (strings are immutable). An empty payload
-// decodes as nil.
+// caller owns Payload and may keep it (unless the Reader lends its packets:
+// Reader.Borrow). Topic may be shared with earlier packets from the same
+// Reader (strings are immutable). An empty payload decodes as nil.
 type Publish struct {
 	Dup        bool
 	QoS        byte
@@ -63,7 +63,14 @@ func decodePublish(b0 byte, body []byte, version byte, owned bool, r *Reader) (P
 		// for the name (§3.3.2.3.4).
 		return nil, newErr(ProtocolError, TypePublish, "topic name: empty without a Topic Alias [MQTT-4.7.3-1]")
 	}
-	p := &Publish{
+	var p *Publish
+	if r != nil && r.Borrow {
+		p = &r.pub
+		owned = true // valid until the next Read, which is all Borrow promises
+	} else {
+		p = new(Publish)
+	}
+	*p = Publish{
 		Dup:        b0&8 != 0,
 		QoS:        qos,
 		Retain:     b0&1 != 0,

@@ -39,6 +39,13 @@ type Reader struct {
 	// set to that level.
 	Version byte
 
+	// Borrow makes Read return every PUBLISH in one Publish value owned by
+	// the Reader, its Payload aliasing the read buffer: both are valid
+	// until the next Read. A caller that copies what it keeps saves an
+	// allocation and a copy per message.
+	Borrow bool
+	pub    Publish
+
 	br   *bufio.Reader
 	src  io.Reader
 	err  error // sticky: the stream is out of sync
