@@ -225,6 +225,34 @@ func TestNetworkRecordReaderReuse(t *testing.T) {
 	}
 }
 
+// A decoded message owns its payload and id (the batch body is reused for
+// the next frame), and appending to its payload leaves its id alone: the
+// two share one allocation.
+func TestNetworkRecordOwnsItsBytes(t *testing.T) {
+	for _, size := range []int{0, 1, 64, 200, 5000} {
+		payload := bytes.Repeat([]byte{'p'}, size)
+		body := appendRecord(nil, &broker.Message{Dest: dest.T("a"), Payload: payload,
+			Props: &broker.Props{MessageID: "ID:tokyo-1-42"}}, 1, 0, "o", "s")
+		var rr recordReader
+		rec, _, err := nextRecord(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := rr.decode(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(body)
+		if !bytes.Equal(m.Payload, payload) || m.Props.MessageID != "ID:tokyo-1-42" {
+			t.Fatalf("size %d: the reused body changed the message: %d bytes, id %q", size, len(m.Payload), m.Props.MessageID)
+		}
+		_ = append(m.Payload, "XXXXXXXXXXXXXXXXXXXX"...)
+		if m.Props.MessageID != "ID:tokyo-1-42" {
+			t.Fatalf("size %d: appending to the payload changed the id to %q", size, m.Props.MessageID)
+		}
+	}
+}
+
 func TestNetworkDedupeRing(t *testing.T) {
 	d := newDedupe(4)
 	key := func(i int) msgKey { return msgKey{dest.T("orders"), fmt.Sprint("id", i)} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/dest"
@@ -159,49 +160,66 @@ func (r *recordReader) decode(rec []byte) (*broker.Message, forwardHeaders, erro
 	flags, qos, prio, kind := d.byte(), d.byte(), d.byte(), d.byte()
 	fh.seq = d.uvarint()
 	fh.sync, fh.resent = flags&recSync != 0, flags&recResent != 0
-	mp := &struct {
-		m broker.Message
-		p broker.Props
-	}{}
-	m, props := &mp.m, &mp.p
-	m.Persistent, m.Retain, props.PayloadUTF8 = flags&recPersistent != 0, flags&recRetain != 0, flags&recUTF8 != 0
-	m.Timestamp, m.Expiry = d.varint(), d.varint()
+	timestamp, expiry := d.varint(), d.varint()
 	name := d.bytes()
-	props.MessageID = string(d.bytes())
-	m.BrokerPath = r.path(&d)
-	props.ContentType = string(d.bytes())
-	if c := d.bytes(); len(c) > 0 {
-		props.CorrelationData = append([]byte(nil), c...)
-	}
+	id := d.bytes()
+	path := r.path(&d)
+	contentType := d.bytes()
+	corr := d.bytes()
+	var replyTo dest.Destination
 	if flags&recReply != 0 {
 		rk := d.byte()
 		rn := d.bytes()
 		if rk <= byte(dest.TempQueue) && len(rn) > 0 {
-			props.ReplyTo = dest.Destination{Kind: dest.Kind(rk), Name: string(rn)}
+			replyTo = dest.Destination{Kind: dest.Kind(rk), Name: string(rn)}
 		}
 	}
-	if n := d.count(2); n > 0 {
-		props.User = make([]broker.KV, n)
-		for i := range props.User {
-			props.User[i] = broker.KV{Key: string(d.bytes()), Value: string(d.bytes())}
-		}
+	nUser := d.count(2)
+	users := d.b
+	for range 2 * nUser {
+		d.bytes()
 	}
 	if d.bad {
 		return nil, fh, errRecord
 	}
-	if rest := d.b; len(rest) > 0 {
-		m.Payload = append([]byte(nil), rest...)
+	payload := d.b
+	if kind > byte(dest.TempQueue) || len(name) == 0 {
+		return nil, fh, fmt.Errorf("%w: kind %d, name %q", errRecordDest, kind, name)
 	}
-	m.Props = props
+
+	// One allocation for the message, its properties, its payload and its
+	// id (the id after the payload, which is capped so that no append can
+	// reach it): the batch body is reused for the next frame.
+	m, buf := broker.NewMessage(len(payload)+len(id), true)
+	props := m.Props
+	if n := copy(buf, payload); n > 0 {
+		m.Payload = buf[:n:n]
+	}
+	if len(id) > 0 {
+		copy(buf[len(payload):], id)
+		props.MessageID = unsafe.String(&buf[len(payload)], len(id))
+	}
+	m.Persistent, m.Retain, props.PayloadUTF8 = flags&recPersistent != 0, flags&recRetain != 0, flags&recUTF8 != 0
+	m.Timestamp, m.Expiry = timestamp, expiry
+	m.BrokerPath = path
+	props.ContentType = string(contentType)
+	if len(corr) > 0 {
+		props.CorrelationData = append([]byte(nil), corr...)
+	}
+	props.ReplyTo = replyTo
+	if nUser > 0 {
+		d = decoder{b: users}
+		props.User = make([]broker.KV, nUser)
+		for i := range props.User {
+			props.User[i] = broker.KV{Key: string(d.bytes()), Value: string(d.bytes())}
+		}
+	}
 	m.QoS, m.Priority = qos, prio
 	if qos > 2 {
 		m.QoS = 0
 	}
 	if prio > 9 {
 		m.Priority = 4
-	}
-	if kind > byte(dest.TempQueue) || len(name) == 0 {
-		return nil, fh, fmt.Errorf("%w: kind %d, name %q", errRecordDest, kind, name)
 	}
 	if r.lastDest.Kind != dest.Kind(kind) || r.lastDest.Name != string(name) {
 		r.lastDest = dest.Destination{Kind: dest.Kind(kind), Name: string(name)}
@@ -260,6 +278,15 @@ func (d *decoder) byte() byte {
 }
 
 func (d *decoder) uvarint() uint64 {
+	if len(d.b) > 0 && d.b[0] < 0x80 { // most lengths and counts: one byte, inlined
+		v := uint64(d.b[0])
+		d.b = d.b[1:]
+		return v
+	}
+	return d.uvarintLong()
+}
+
+func (d *decoder) uvarintLong() uint64 {
 	v, n := binary.Uvarint(d.b)
 	if n <= 0 {
 		d.bad = true
