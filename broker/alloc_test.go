@@ -5,47 +5,61 @@ import (
 	"testing"
 )
 
-// NewMessage hands out exactly n bytes, capped, with Props only when asked,
-// and a payload appended to by a careless caller cannot reach what is
-// stored after it (a bridge's message id).
+// NewMessage hands out exactly n bytes, capped, and the id it was given;
+// a payload appended to by a careless caller cannot reach the id stored
+// after it.
 func TestNewMessageSizes(t *testing.T) {
 	for _, n := range []int{0, 1, 31, 32, 33, 64, 65, 128, 129, 256, 257, 4096} {
-		for _, props := range []bool{false, true} {
-			m, buf := NewMessage(n, props)
+		for _, id := range []string{"", "ID:tokyo-1a2b-42"} {
+			m, buf := NewMessage(n, []byte(id))
 			if len(buf) != n || cap(buf) != n {
-				t.Fatalf("n=%d props=%v: len %d cap %d", n, props, len(buf), cap(buf))
+				t.Fatalf("n=%d id=%q: len %d cap %d", n, id, len(buf), cap(buf))
 			}
-			if (m.Props != nil) != props {
-				t.Fatalf("n=%d props=%v: Props %v", n, props, m.Props)
-			}
-			if n < 2 {
-				continue
+			if got := m.KnownID(); got != id {
+				t.Fatalf("n=%d: id %q, want %q", n, got, id)
 			}
 			for i := range buf {
-				buf[i] = 'i'
+				buf[i] = 'p'
 			}
-			half := n / 2
-			m.Payload = buf[:half:half]
-			grown := append(m.Payload, 'x', 'y', 'z')
-			if !bytes.Equal(buf[half:], bytes.Repeat([]byte{'i'}, n-half)) {
-				t.Fatalf("n=%d: append to the payload wrote past it", n)
+			m.Payload = buf
+			grown := append(m.Payload, "XXXXXXXXXXXXXXXXXXXXXXXX"...)
+			if m.KnownID() != id || !bytes.Equal(buf, bytes.Repeat([]byte{'p'}, n)) {
+				t.Fatalf("n=%d: append to the payload changed the id to %q", n, m.KnownID())
 			}
-			if &grown[0] == &buf[0] {
+			if n > 0 && &grown[0] == &buf[0] {
 				t.Fatalf("n=%d: append did not move the payload", n)
 			}
 		}
 	}
 }
 
-// Small messages are one allocation, whatever their payload size class.
+// Small messages are one allocation, id included.
 func TestNewMessageAllocations(t *testing.T) {
+	id := []byte("ID:tokyo-1a2b-42")
 	for _, n := range []int{16, 64, 200} {
 		got := testing.AllocsPerRun(100, func() {
-			m, buf := NewMessage(n, true)
+			m, buf := NewMessage(n, id)
 			m.Payload = buf
 		})
 		if got != 1 {
 			t.Fatalf("n=%d: %.1f allocations, want 1", n, got)
 		}
+	}
+}
+
+// A message without an id gets one built from its broker and sequence on
+// first use; one that arrived with an id keeps it.
+func TestMessageID(t *testing.T) {
+	m := &Message{Seq: 42}
+	if m.KnownID() != "" {
+		t.Fatalf("an id before any was asked for: %q", m.KnownID())
+	}
+	if got := m.ID("tokyo"); got != "ID:tokyo-42" || m.KnownID() != got {
+		t.Fatalf("built id %q, known %q", got, m.KnownID())
+	}
+	r := &Message{Seq: 7}
+	r.SetID("ID:osaka-9")
+	if got := r.ID("tokyo"); got != "ID:osaka-9" || r.Copy().ID("x") != "ID:osaka-9" {
+		t.Fatalf("arrived id replaced by %q", got)
 	}
 }

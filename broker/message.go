@@ -37,9 +37,8 @@ type Props struct {
 	ContentType     string
 	ReplyTo         dest.Destination // MQTT response topic / STOMP reply-to; zero Name = none
 	CorrelationData []byte
-	PayloadUTF8     bool   // MQTT payload format indicator 1
-	MessageID       string // an ID set by a remote broker or a client (STOMP message-id on bridges)
-	User            []KV   // MQTT user properties / custom STOMP headers, in order
+	PayloadUTF8     bool // MQTT payload format indicator 1
+	User            []KV // MQTT user properties / custom STOMP headers, in order
 }
 
 // KV is one user property or custom header.
@@ -67,17 +66,27 @@ func (m *Message) MQTTTopic() string {
 func (m *Message) SetMQTTTopic(t string) { m.mqttTopic = t }
 
 // ID returns a message id in ActiveMQ's style, "ID:<broker id>-<seq>", built
-// on first use, or the id the message arrived with.
+// on first use, or the id the message arrived with (SetID).
 func (m *Message) ID(broker string) string {
 	if p := m.id.Load(); p != nil {
 		return *p
 	}
 	s := "ID:" + broker + "-" + strconv.FormatUint(m.Seq, 10)
-	if m.Props != nil && m.Props.MessageID != "" {
-		s = m.Props.MessageID
-	}
 	m.id.Store(&s)
 	return s
+}
+
+// SetID gives m the id it arrived with (from another broker), before m is
+// published.
+func (m *Message) SetID(id string) { m.id.Store(&id) }
+
+// KnownID returns the id m arrived with, or the one ID built, or "" when
+// neither is known yet.
+func (m *Message) KnownID() string {
+	if p := m.id.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Expired reports whether the message expired at now.

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/hashi-broker/hashi/broker"
@@ -15,7 +16,8 @@ func FuzzBatch(f *testing.F) {
 	m := &broker.Message{Dest: dest.T("a.b"), Payload: []byte("x\x00y"), QoS: 1, Retain: true, Timestamp: 1,
 		BrokerPath: []string{"p1"},
 		Props: &broker.Props{User: []broker.KV{{Key: "k", Value: "v:\n"}}, CorrelationData: []byte("c"),
-			ReplyTo: dest.Q("r"), MessageID: "ID:x-1"}}
+			ReplyTo: dest.Q("r")}}
+	m.SetID("ID:x-1")
 	one := appendRecord(nil, m, 3, recResent, "x", "p2")
 	f.Add(one)
 	f.Add(append(append([]byte{}, one...), one...))
@@ -39,9 +41,8 @@ func FuzzBatch(f *testing.F) {
 			if msg.QoS > 2 || msg.Priority > 9 {
 				t.Fatalf("out of range QoS %d or priority %d", msg.QoS, msg.Priority)
 			}
-			if len(msg.BrokerPath) > len(rec) || len(msg.Props.User) > len(rec) {
-				t.Fatalf("%d path entries and %d user properties from a %d-byte record",
-					len(msg.BrokerPath), len(msg.Props.User), len(rec))
+			if len(msg.BrokerPath) > len(rec) || msg.Props != nil && len(msg.Props.User) > len(rec) {
+				t.Fatalf("%d path entries and %+v properties from a %d-byte record", len(msg.BrokerPath), msg.Props, len(rec))
 			}
 			// Encoded again (the path's last entry stands for the
 			// sender), it decodes to the same message.
@@ -52,11 +53,14 @@ func FuzzBatch(f *testing.F) {
 			again := &broker.Message{Dest: msg.Dest, Payload: msg.Payload, QoS: msg.QoS, Retain: msg.Retain,
 				Persistent: msg.Persistent, Priority: msg.Priority, Timestamp: msg.Timestamp, Expiry: msg.Expiry,
 				Props: msg.Props, BrokerPath: path[:len(path)-1]}
+			if id := msg.KnownID(); id != "" {
+				again.SetID(id)
+			}
 			raw := appendRecord(nil, again, fh.seq, 0, "o", path[len(path)-1])
 			var rr2 recordReader
 			back, fh2, err := rr2.decode(raw[4:])
 			if err != nil || fh2.seq != fh.seq || back.Dest != msg.Dest || string(back.Payload) != string(msg.Payload) ||
-				(msg.Props.MessageID != "" && back.Props.MessageID != msg.Props.MessageID) || len(back.BrokerPath) != len(path) ||
+				(msg.KnownID() != "" && back.KnownID() != msg.KnownID()) || !reflect.DeepEqual(back.Props, msg.Props) || len(back.BrokerPath) != len(path) ||
 				back.QoS != msg.QoS || back.Priority != msg.Priority || back.Timestamp != msg.Timestamp {
 				t.Fatalf("re-encoded record differs: %v\n got %+v\nwant %+v", err, back, msg)
 			}

@@ -201,7 +201,7 @@ type msgKey struct {
 	id   string
 }
 
-func keyOf(m *broker.Message) msgKey { return msgKey{m.Dest, m.Props.MessageID} }
+func keyOf(m *broker.Message) msgKey { return msgKey{m.Dest, m.KnownID()} }
 
 func newDedupe(n int) *dedupe { return &dedupe{ring: make([]msgKey, n)} }
 

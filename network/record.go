@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unsafe"
 
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/dest"
@@ -77,8 +76,8 @@ func appendRecord(b []byte, m *broker.Message, seq uint64, flags byte, origin, s
 	b = binary.AppendVarint(b, m.Timestamp)
 	b = binary.AppendVarint(b, m.Expiry)
 	b = appendString(b, m.Dest.Name)
-	if p != nil && p.MessageID != "" {
-		b = appendString(b, p.MessageID)
+	if id := m.KnownID(); id != "" {
+		b = appendString(b, id)
 	} else {
 		var digits [20]byte
 		n := strconv.AppendUint(digits[:0], m.Seq, 10)
@@ -187,32 +186,29 @@ func (r *recordReader) decode(rec []byte) (*broker.Message, forwardHeaders, erro
 		return nil, fh, fmt.Errorf("%w: kind %d, name %q", errRecordDest, kind, name)
 	}
 
-	// One allocation for the message, its properties, its payload and its
-	// id (the id after the payload, which is capped so that no append can
-	// reach it): the batch body is reused for the next frame.
-	m, buf := broker.NewMessage(len(payload)+len(id), true)
-	props := m.Props
+	// One allocation for the message, its payload and its id: the batch
+	// body is reused for the next frame. Properties, which a device's
+	// telemetry rarely has, take one more.
+	m, buf := broker.NewMessage(len(payload), id)
 	if n := copy(buf, payload); n > 0 {
-		m.Payload = buf[:n:n]
+		m.Payload = buf
 	}
-	if len(id) > 0 {
-		copy(buf[len(payload):], id)
-		props.MessageID = unsafe.String(&buf[len(payload)], len(id))
-	}
-	m.Persistent, m.Retain, props.PayloadUTF8 = flags&recPersistent != 0, flags&recRetain != 0, flags&recUTF8 != 0
+	m.Persistent, m.Retain = flags&recPersistent != 0, flags&recRetain != 0
 	m.Timestamp, m.Expiry = timestamp, expiry
 	m.BrokerPath = path
-	props.ContentType = string(contentType)
-	if len(corr) > 0 {
-		props.CorrelationData = append([]byte(nil), corr...)
-	}
-	props.ReplyTo = replyTo
-	if nUser > 0 {
-		d = decoder{b: users}
-		props.User = make([]broker.KV, nUser)
-		for i := range props.User {
-			props.User[i] = broker.KV{Key: string(d.bytes()), Value: string(d.bytes())}
+	if flags&recUTF8 != 0 || len(contentType) > 0 || len(corr) > 0 || replyTo.Name != "" || nUser > 0 {
+		props := &broker.Props{PayloadUTF8: flags&recUTF8 != 0, ContentType: string(contentType), ReplyTo: replyTo}
+		if len(corr) > 0 {
+			props.CorrelationData = append([]byte(nil), corr...)
 		}
+		if nUser > 0 {
+			d = decoder{b: users}
+			props.User = make([]broker.KV, nUser)
+			for i := range props.User {
+				props.User[i] = broker.KV{Key: string(d.bytes()), Value: string(d.bytes())}
+			}
+		}
+		m.Props = props
 	}
 	m.QoS, m.Priority = qos, prio
 	if qos > 2 {

@@ -87,7 +87,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	default:
 		// The payload is borrowed from the read buffer (newConn): copied
 		// here, into the message's own allocation.
-		m, buf := broker.NewMessage(len(p.Payload), false)
+		m, buf := broker.NewMessage(len(p.Payload), nil)
 		if len(buf) > 0 {
 			copy(buf, p.Payload)
 			m.Payload = buf
