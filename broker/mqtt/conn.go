@@ -49,6 +49,7 @@ type conn struct {
 	writeGen   uint64
 	dollarWarn bool
 	disconnect *packet.Disconnect // the client's DISCONNECT, if any
+	acks       []uint16           // PUBACKs read but not yet applied (flushAcks)
 
 	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
 	unregister func()
@@ -162,6 +163,7 @@ var handshakeWriteTimeout = 5 * time.Second
 // packet.
 func (c *conn) readLoop() error {
 	c.nc.SetReadDeadline(time.Time{})
+	defer c.flushAcks()
 	for {
 		if c.r.Buffered() == 0 {
 			c.now = time.Now()
@@ -179,10 +181,32 @@ func (c *conn) readLoop() error {
 		if err := c.handle(p); err != nil {
 			return err
 		}
+		if len(c.acks) > 0 && (len(c.acks) >= maxAckRun || !c.r.Ready()) {
+			c.flushAcks()
+		}
+	}
+}
+
+// maxAckRun bounds the PUBACKs applied under one lock of the session.
+const maxAckRun = 256
+
+// flushAcks applies the PUBACKs read since the last flush: one lock of the
+// session and one refill of its window for the lot, instead of one per
+// packet. They wait only while more packets are already buffered, and
+// never across another kind of packet.
+func (c *conn) flushAcks() {
+	if len(c.acks) > 0 {
+		c.sess.ackedAll(c.acks, c.now)
+		c.acks = c.acks[:0]
 	}
 }
 
 func (c *conn) handle(p packet.Packet) error {
+	if a, ok := p.(*packet.Ack); ok && a.PacketType == packet.TypePuback {
+		c.acks = append(c.acks, a.PacketID)
+		return nil
+	}
+	c.flushAcks()
 	switch p := p.(type) {
 	case *packet.Publish:
 		return c.handlePublish(p)
@@ -213,8 +237,6 @@ func protocolError(msg string) error {
 
 func (c *conn) handleAck(p *packet.Ack) error {
 	switch p.PacketType {
-	case packet.TypePuback:
-		c.sess.acked(p.PacketID, c.now)
 	case packet.TypePubrec:
 		if c.sess.pubrec(p.PacketID, p.ReasonCode.IsError()) && !p.ReasonCode.IsError() {
 			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: p.PacketID}})

@@ -114,6 +114,26 @@ func (q *outq) push(it outItem) bool {
 	return true
 }
 
+// pushAll queues QoS 1/2 deliveries with one lock and at most one writer
+// start.
+func (q *outq) pushAll(its []outItem) {
+	if len(its) == 0 {
+		return
+	}
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	if q.items == nil {
+		q.items = getItems()
+	}
+	q.items = append(q.items, its...)
+	f := q.kick()
+	q.mu.Unlock()
+	run(f)
+}
+
 // pushQoS0 queues a QoS 0 delivery, evicting the oldest queued QoS 0 delivery
 // when limit of them are already waiting, and returns the number dropped. A
 // queue past its high-water mark with a writer that is making progress

@@ -50,6 +50,7 @@ type session struct {
 	lastAck   int64                // unix nanos of the client's last PUBACK/PUBCOMP
 	hot       atomic.Bool          // the connection's queue may be congested (flow.go)
 	held      []*inflight          // in flight from an earlier connection, not yet resent (quota)
+	sending   []outItem            // fill's deliveries on their way to the connection
 	inbound2  map[uint32]struct{}  // QoS 2 packet ids received, PUBREL pending
 	nextPID   uint16
 	order     uint64
@@ -166,7 +167,11 @@ func (s *session) drop(d delivery, n uint64) {
 
 // sendLocked puts d in flight with a new packet id. s.mu must be held and s.c
 // set.
-func (s *session) sendLocked(d delivery) {
+func (s *session) sendLocked(d delivery) { s.c.out.push(s.putInFlight(d)) }
+
+// putInFlight gives d a packet id in the window and returns what the
+// connection sends for it. s.mu must be held.
+func (s *session) putInFlight(d delivery) outItem {
 	pid := s.allocPID()
 	s.order++
 	f := &inflight{delivery: d, pid: pid, order: s.order}
@@ -174,7 +179,7 @@ func (s *session) sendLocked(d delivery) {
 		s.inflight = make(map[uint32]*inflight)
 	}
 	s.inflight[uint32(pid)] = f
-	s.c.out.push(outItem{msg: d.msg, sub: d.sub, qos: d.qos, pid: pid, retain: d.retain, subIDs: d.subIDs})
+	return outItem{msg: d.msg, sub: d.sub, qos: d.qos, pid: pid, retain: d.retain, subIDs: d.subIDs}
 }
 
 // allocPID returns a packet identifier not in use by an in-flight delivery
@@ -216,8 +221,12 @@ func (s *session) fill() {
 			s.drop(d, 1)
 			continue
 		}
-		s.sendLocked(d)
+		s.sending = append(s.sending, s.putInFlight(d))
 	}
+	// Queued on the connection at once: one lock of its queue for the lot.
+	s.c.out.pushAll(s.sending)
+	clear(s.sending)
+	s.sending = s.sending[:0]
 }
 
 // acked handles PUBACK (QoS 1) or PUBCOMP (QoS 2). It reports whether pid was
@@ -234,6 +243,26 @@ func (s *session) acked(pid uint16, now time.Time) bool {
 	s.fill()
 	s.uncongest(false)
 	return true
+}
+
+// ackedAll handles a run of PUBACKs under one lock, refilling the window
+// once at the end.
+func (s *session) ackedAll(pids []uint16, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, pid := range pids {
+		if f, ok := s.inflight[uint32(pid)]; ok {
+			s.removeLocked(f)
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	s.lastAck = now.UnixNano()
+	s.fill()
+	s.uncongest(false)
 }
 
 // removeLocked takes f out of the window (and out of held, should the client

@@ -3,6 +3,7 @@ package packet
 import (
 	"bytes"
 	"errors"
+	"io"
 	"reflect"
 	"testing"
 )
@@ -46,7 +47,8 @@ func TestReaderBorrowLendsOnePublish(t *testing.T) {
 }
 
 // FuzzReadBorrowed reads a stream twice, lending and owning packets: each
-// lent packet, before the next Read, equals the owned one.
+// lent packet, before the next Read, equals the owned one; and a Reader
+// that says it is Ready reads a packet without more bytes.
 func FuzzReadBorrowed(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -56,8 +58,12 @@ func FuzzReadBorrowed(f *testing.F) {
 			owned.Version, lent.Version = v, v
 			lent.Borrow = true
 			for i := 0; i < 1000; i++ {
+				ready := lent.Ready()
 				p1, err1 := owned.Read()
 				p2, err2 := lent.Read()
+				if ready && (errors.Is(err2, io.EOF) || errors.Is(err2, io.ErrUnexpectedEOF)) {
+					t.Fatalf("v%d packet %d: Ready, then Read wanted more bytes: %v", v, i, err2)
+				}
 				if !reflect.DeepEqual(p1, p2) || (err1 == nil) != (err2 == nil) {
 					t.Fatalf("v%d packet %d: owned %#v (%v), lent %#v (%v)", v, i, p1, err1, p2, err2)
 				}
@@ -67,4 +73,30 @@ func FuzzReadBorrowed(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Ready is true exactly when a whole packet is buffered.
+func TestReaderReady(t *testing.T) {
+	pub, err := AppendPublish(nil, V311, "t", bytes.Repeat([]byte{'x'}, 200), 0, false, false, 0, nil) // 2-byte length
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, _ := Append(nil, &Ack{PacketType: TypePuback, PacketID: 7}, V311)
+	stream := append(append([]byte{}, ack...), pub...)
+	for cut := 0; cut <= len(stream); cut++ {
+		r := NewReader(bytes.NewReader(stream[:cut]), 1024)
+		r.SetVersion(V311)
+		if r.Ready() {
+			t.Fatalf("cut %d: ready before anything was read", cut)
+		}
+		if cut < len(ack) {
+			continue
+		}
+		if _, err := r.Read(); err != nil { // fills the buffer with all cut bytes
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		if want := cut == len(stream); r.Ready() != want {
+			t.Fatalf("cut %d of %d: Ready %v, want %v", cut, len(stream), r.Ready(), want)
+		}
+	}
 }

@@ -163,6 +163,24 @@ func (r *Reader) Read() (Packet, error) {
 	return p, err
 }
 
+// Ready reports whether a whole packet is buffered, so that Read returns
+// without waiting for the network.
+func (r *Reader) Ready() bool {
+	n := r.br.Buffered()
+	if n < 2 {
+		return false
+	}
+	b, _ := r.br.Peek(min(n, 5))
+	rem := 0
+	for i, c := range b[1:] {
+		rem |= int(c&0x7F) << (7 * i)
+		if c < 0x80 {
+			return n >= 2+i+rem
+		}
+	}
+	return false // a Remaining Length still arriving, or malformed: Read will tell
+}
+
 // fail records an error after which the stream is out of sync.
 func (r *Reader) fail(err error) error {
 	r.err = err
