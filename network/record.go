@@ -274,10 +274,9 @@ func (d *decoder) byte() byte {
 }
 
 func (d *decoder) uvarint() uint64 {
-	if len(d.b) > 0 && d.b[0] < 0x80 { // most lengths and counts: one byte, inlined
-		v := uint64(d.b[0])
-		d.b = d.b[1:]
-		return v
+	if b := d.b; len(b) > 0 && b[0] < 0x80 { // most lengths and counts: one byte, inlined
+		d.b = b[1:]
+		return uint64(b[0])
 	}
 	return d.uvarintLong()
 }
