@@ -65,7 +65,10 @@ func decodePublish(b0 byte, body []byte, version byte, owned bool, r *Reader) (P
 	}
 	var p *Publish
 	if r != nil && r.Borrow {
-		p = &r.pub
+		if r.pub == nil {
+			r.pub = new(Publish)
+		}
+		p = r.pub
 		owned = true // valid until the next Read, which is all Borrow promises
 	} else {
 		p = new(Publish)

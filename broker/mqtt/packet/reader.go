@@ -44,7 +44,7 @@ type Reader struct {
 	// until the next Read. A caller that copies what it keeps saves an
 	// allocation and a copy per message.
 	Borrow bool
-	pub    Publish
+	pub    *Publish // the lent packet, made on the first PUBLISH
 
 	br   *bufio.Reader
 	src  io.Reader
