@@ -98,32 +98,19 @@ func run(f func()) {
 }
 
 // push queues a control packet or a QoS 1/2 delivery.
-func (q *outq) push(it outItem) bool {
+func (q *outq) push(it outItem) bool { return q.pushAll([]outItem{it}) }
+
+// pushAll queues control packets or QoS 1/2 deliveries with one lock and
+// at most one writer start. It reports false when the queue is closed.
+func (q *outq) pushAll(its []outItem) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return false
 	}
-	if q.items == nil {
-		q.items = getItems()
-	}
-	q.items = append(q.items, it)
-	f := q.kick()
-	q.mu.Unlock()
-	run(f)
-	return true
-}
-
-// pushAll queues QoS 1/2 deliveries with one lock and at most one writer
-// start.
-func (q *outq) pushAll(its []outItem) {
 	if len(its) == 0 {
-		return
-	}
-	q.mu.Lock()
-	if q.closed {
 		q.mu.Unlock()
-		return
+		return true
 	}
 	if q.items == nil {
 		q.items = getItems()
@@ -132,6 +119,7 @@ func (q *outq) pushAll(its []outItem) {
 	f := q.kick()
 	q.mu.Unlock()
 	run(f)
+	return true
 }
 
 // pushQoS0 queues a QoS 0 delivery, evicting the oldest queued QoS 0 delivery
