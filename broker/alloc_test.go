@@ -22,7 +22,7 @@ func TestNewMessageSizes(t *testing.T) {
 				buf[i] = 'p'
 			}
 			m.Payload = buf
-			grown := append(m.Payload, "XXXXXXXXXXXXXXXXXXXXXXXX"...)
+			grown := append(m.Payload, "appended after the payload"...)
 			if m.KnownID() != id || !bytes.Equal(buf, bytes.Repeat([]byte{'p'}, n)) {
 				t.Fatalf("n=%d: append to the payload changed the id to %q", n, m.KnownID())
 			}

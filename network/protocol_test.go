@@ -250,7 +250,7 @@ func TestNetworkRecordOwnsItsBytes(t *testing.T) {
 		if !bytes.Equal(m.Payload, payload) || m.KnownID() != "ID:tokyo-1-42" {
 			t.Fatalf("size %d: the reused body changed the message: %d bytes, id %q", size, len(m.Payload), m.KnownID())
 		}
-		_ = append(m.Payload, "XXXXXXXXXXXXXXXXXXXX"...)
+		_ = append(m.Payload, "appended after the payload"...)
 		if m.KnownID() != "ID:tokyo-1-42" {
 			t.Fatalf("size %d: appending to the payload changed the id to %q", size, m.KnownID())
 		}
