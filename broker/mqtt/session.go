@@ -232,22 +232,12 @@ func (s *session) fill() {
 // acked handles PUBACK (QoS 1) or PUBCOMP (QoS 2). It reports whether pid was
 // in flight.
 func (s *session) acked(pid uint16, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.inflight[uint32(pid)]
-	if !ok {
-		return false
-	}
-	s.lastAck = now.UnixNano()
-	s.removeLocked(f)
-	s.fill()
-	s.uncongest(false)
-	return true
+	return s.ackedAll([]uint16{pid}, now) > 0
 }
 
-// ackedAll handles a run of PUBACKs under one lock, refilling the window
-// once at the end.
-func (s *session) ackedAll(pids []uint16, now time.Time) {
+// ackedAll handles a run of acknowledgements under one lock, refilling the
+// window once at the end. It returns how many were in flight.
+func (s *session) ackedAll(pids []uint16, now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -257,12 +247,12 @@ func (s *session) ackedAll(pids []uint16, now time.Time) {
 			n++
 		}
 	}
-	if n == 0 {
-		return
+	if n > 0 {
+		s.lastAck = now.UnixNano()
+		s.fill()
+		s.uncongest(false)
 	}
-	s.lastAck = now.UnixNano()
-	s.fill()
-	s.uncongest(false)
+	return n
 }
 
 // removeLocked takes f out of the window (and out of held, should the client
