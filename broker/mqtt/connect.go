@@ -182,12 +182,17 @@ func (s *Server) attach(c *conn, clean bool, expiry time.Duration) (present bool
 	ss := s.sessions[c.clientID]
 	if ss != nil {
 		ss.mu.Lock()
+		live := false
 		if old := ss.c; old != nil {
 			ss.c = nil
 			ss.uncongest(true)
 			go old.takenOver() // [MQTT-3.1.4-3]
+			// A session that lasts only as long as its connection ends
+			// with it, even when the new CONNECT overtakes the old
+			// connection's close [MQTT-3.1.2-6].
+			live = ss.expiry == 0
 		}
-		if clean {
+		if clean || live {
 			ss.endLocked()
 			ss.mu.Unlock()
 			ss = nil

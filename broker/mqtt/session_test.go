@@ -217,6 +217,15 @@ func TestCleanSessionDiscards_MQTT_3_1_2_6(t *testing.T) {
 		t.Error("session present after a clean session ended")
 	}
 
+	// A CONNECT that takes over a live clean session does not resume it:
+	// the session ends with the connection it belonged to.
+	live := b.connect311("live", true)
+	live.sub("cs/#", 1)
+	_, ack = b.connect(packet.V311, &packet.Connect{ClientID: "live", CleanStart: false})
+	if ack.SessionPresent {
+		t.Error("session present after taking over a clean session")
+	}
+
 	c5, _ := b.connect(packet.V5, &packet.Connect{ClientID: "lower", Properties: sessionExpiry(60)})
 	c5.sub("cs/#", 1)
 	c5.send(&packet.Disconnect{Properties: sessionExpiry(0)})
