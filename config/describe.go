@@ -123,6 +123,9 @@ func (d *describer) transports(b *Broker) {
 			}
 		}
 		var extra []string
+		if tc.TCPKeepAlive {
+			extra = append(extra, "keepAlive=true")
+		}
 		if tc.DefaultKeepAlive > 0 {
 			extra = append(extra, "defaultKeepAlive="+ms(tc.DefaultKeepAlive))
 		}

@@ -78,6 +78,7 @@ type TransportConnector struct {
 	MaxFrameSize       int64  // wireFormat.maxFrameSize / maxDataLength; 0 = protocol default
 	NeedClientAuth     bool
 	WantClientAuth     bool
+	TCPKeepAlive       bool          // transport.keepAlive: TCP keep-alive probes on accepted sockets (default off, as in ActiveMQ)
 	DefaultKeepAlive   time.Duration // MQTT: applied when a client asks for 0
 	MaxKeepAlive       time.Duration // Hashi: the longest keepalive a client may ask for (0 = no cap)
 	DefaultHeartBeat   string        // STOMP transport.defaultHeartBeat "cx,cy"

@@ -37,7 +37,7 @@ var ignoredTransportOptions = setOf(
 	"rebalanceClusterClients", "updateClusterClientsOnRemove", "updateClusterFilter",
 	"protocolDetectionTimeOut", "maxConnectionThreadPoolSize", "auto.protocols",
 	"transport.closeAsync", "transport.soTimeout", "transport.soWriteTimeout",
-	"transport.tcpNoDelay", "transport.keepAlive", "transport.trace", "transport.useInactivityMonitor",
+	"transport.tcpNoDelay", "transport.trace", "transport.useInactivityMonitor",
 	"transport.useKeepAlive", "transport.socketBufferSize", "transport.ioBufferSize",
 	"transport.connectionTimeout", "transport.daemon", "transport.trafficClass",
 	"transport.typeOfService", "transport.diffServ", "transport.useLocalHost", "transport.startLogging",
@@ -205,6 +205,12 @@ func ParseTransportURI(uri string) (TransportConnector, []string, error) {
 			if b && !tc.TLS {
 				warns = append(warns, fmt.Sprintf("%s has no effect without TLS", k))
 			}
+		case "transport.keepAlive":
+			b, err := ParseBool(v)
+			if err != nil {
+				return tc, nil, bad(err)
+			}
+			tc.TCPKeepAlive = b
 		case "transport.defaultKeepAlive", "transport.maxKeepAlive":
 			d, err := ParseMillis(v)
 			if err != nil {

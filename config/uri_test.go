@@ -86,17 +86,20 @@ func TestParseTransportURI(t *testing.T) {
 
 func TestParseTransportURIOptions(t *testing.T) {
 	tc, warns, err := ParseTransportURI("mqtt+ssl://0.0.0.0:8883?maximumConnections=1000&wireFormat.maxFrameSize=104857600" +
-		"&transport.needClientAuth=true&transport.defaultKeepAlive=60000&transport.maxKeepAlive=300000" +
+		"&transport.needClientAuth=true&transport.keepAlive=true&transport.defaultKeepAlive=60000&transport.maxKeepAlive=300000" +
 		"&transport.subscriptionStrategy=mqtt-virtual-topic-subscriptions&backlog=5000")
 	if err != nil || len(warns) != 0 {
 		t.Fatalf("err %v, warnings %q", err, warns)
 	}
 	if tc.MaximumConnections != 1000 || tc.MaxFrameSize != 104857600 || !tc.NeedClientAuth || tc.WantClientAuth ||
-		tc.DefaultKeepAlive != time.Minute || tc.MaxKeepAlive != 5*time.Minute || tc.Scheme != "mqtt+ssl" {
+		tc.DefaultKeepAlive != time.Minute || tc.MaxKeepAlive != 5*time.Minute || tc.Scheme != "mqtt+ssl" || !tc.TCPKeepAlive {
 		t.Errorf("got %+v", tc)
 	}
 	if tc.Options["transport.subscriptionStrategy"] != "mqtt-virtual-topic-subscriptions" {
 		t.Errorf("options %v", tc.Options)
+	}
+	if tc, _, _ := ParseTransportURI("mqtt://h:1"); tc.TCPKeepAlive {
+		t.Error("TCP keep-alive is on without transport.keepAlive")
 	}
 	// STOMP: the smaller of maxDataLength and maxFrameSize wins; the heart-beat is kept.
 	tc, _, err = ParseTransportURI("stomp://h:61613?wireFormat.maxFrameSize=2 mb&wireFormat.maxDataLength=1048576&transport.defaultHeartBeat=5000, 0")

@@ -88,7 +88,15 @@ func Listen(tc config.TransportConnector, tlsCfg *tls.Config, h Handlers, log hc
 	if tc.TLS && tlsCfg == nil {
 		return nil, fmt.Errorf("transport connector %q (%s): TLS needs an <sslContext>", tc.Name, tc.URI)
 	}
-	ln, err := net.Listen("tcp", tc.Addr)
+	// Like ActiveMQ (transport.keepAlive=false) and Mosquitto, accepted
+	// sockets get no TCP keep-alive unless asked for: MQTT keep-alive and
+	// STOMP heart-beats find dead peers, and Go's default would cost four
+	// setsockopt calls per connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	if tc.TCPKeepAlive {
+		lc.KeepAlive = 0 // Go's default: probes after 15 s idle
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", tc.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("transport connector %q: %w", tc.Name, err)
 	}

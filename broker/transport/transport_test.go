@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -517,5 +518,40 @@ func TestListenerRunsHandlerRest(t *testing.T) {
 	}
 	if err := <-served; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Accepted sockets get TCP keep-alive only with transport.keepAlive=true,
+// as in ActiveMQ; by default MQTT keep-alive and STOMP heart-beats are what
+// find dead peers.
+func TestTCPKeepAliveOption(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{{"", 0}, {"?transport.keepAlive=false", 0}, {"?transport.keepAlive=true", 1}} {
+		got := make(chan int, 1)
+		h := transport.Handlers{config.ProtoMQTT: echo{serve: func(ctx context.Context, c net.Conn) {
+			v := -1
+			if rc, err := c.(*net.TCPConn).SyscallConn(); err == nil {
+				rc.Control(func(fd uintptr) {
+					v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE)
+				})
+			}
+			got <- v
+		}}}
+		addr, _ := listen(t, "mqtt://127.0.0.1:0"+tc.query, h)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case v := <-got:
+			if v != tc.want {
+				t.Errorf("%q: SO_KEEPALIVE = %d, want %d", tc.query, v, tc.want)
+			}
+		case <-time.After(ioTimeout):
+			t.Fatalf("%q: no connection accepted", tc.query)
+		}
+		c.Close()
 	}
 }
