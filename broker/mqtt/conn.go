@@ -337,7 +337,9 @@ func (c *conn) finish(err error) {
 	if c.unregister != nil {
 		c.unregister()
 	}
-	c.logger().Info("client disconnected", "reason", c.reason)
+	if c.srv.log.IsInfo() {
+		c.logger().Info("client disconnected", "reason", c.reason)
+	}
 }
 
 func errString(err error) string {

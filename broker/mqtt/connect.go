@@ -151,7 +151,9 @@ func (c *conn) connect(p *packet.Connect) bool {
 		ID: c.id, Protocol: "mqtt", Connector: connector, ClientID: c.clientID, User: c.ident.User, Remote: c.remote,
 		Close: func(reason string) { c.closeWith(packet.AdministrativeAction, reason) },
 	})
-	c.logger().Info("client connected", "version", versionName(c.version), "clean", p.CleanStart, "keepalive", ka, "session_present", ack.SessionPresent)
+	if c.srv.log.IsInfo() { // the connection's logger costs allocations
+		c.logger().Info("client connected", "version", versionName(c.version), "clean", p.CleanStart, "keepalive", ka, "session_present", ack.SessionPresent)
+	}
 	return true
 }
 

@@ -175,5 +175,7 @@ func (c *conn) discard(it *outItem, why string) {
 	if it.qos > 0 {
 		c.sess.acked(it.pid, time.Now())
 	}
-	c.logger().Debug("message not delivered", "topic", it.msg.MQTTTopic(), "reason", why)
+	if c.srv.log.IsDebug() {
+		c.logger().Debug("message not delivered", "topic", it.msg.MQTTTopic(), "reason", why)
+	}
 }
