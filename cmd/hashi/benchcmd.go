@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -59,6 +60,20 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Progress = stderr
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "hashi bench: CPU profile:", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	res, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "hashi bench:", err)

@@ -62,6 +62,7 @@ type Config struct {
 	Insecure    bool   // TLS without verifying the server
 
 	ThroughRelay bool          // connect through an in-process zero-work relay
+	CPUProfile   string        // write the generator's own CPU profile here (go tool pprof)
 	Drain        time.Duration // longest wait for stragglers after the last publish
 	Idle         time.Duration // stop waiting when nothing arrived for this long
 	Warmup       time.Duration // longest wait for subscriptions to carry a probe

@@ -73,13 +73,13 @@ func TestParseFlags(t *testing.T) {
 	cfg, err := ParseFlags("bridge", strings.Fields(
 		"--url mqtt://a:1 --sub-url mqtt://b:2 --qos 1 --size 100 --messages 5 --publishers 3 --subscribers 2 "+
 			"--rate 500 --inflight 10 --mqtt 5 --user u --password p --insecure --through-relay "+
-			"--drain 3s --idle 1s --keepalive 30s --tag workload=x --tag broker=hashi --topic t/1"), io.Discard)
+			"--drain 3s --idle 1s --keepalive 30s --cpuprofile gen.prof --tag workload=x --tag broker=hashi --topic t/1"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{Scenario: Bridge, URL: "mqtt://a:1", SubURL: "mqtt://b:2", Topic: "t/1", QoS: 1, Size: 100, Messages: 5,
 		Publishers: 3, Subscribers: 2, Rate: 500, Inflight: 10, Conns: 1000, KeepAlive: 30 * time.Second, MQTTVersion: packet.V5,
-		Username: "u", Password: "p", Insecure: true, ThroughRelay: true, Drain: 3 * time.Second, Idle: time.Second, Warmup: 10 * time.Second}
+		Username: "u", Password: "p", Insecure: true, ThroughRelay: true, CPUProfile: "gen.prof", Drain: 3 * time.Second, Idle: time.Second, Warmup: 10 * time.Second}
 	tags := cfg.Tags
 	cfg.Tags = nil
 	if !reflect.DeepEqual(cfg, want) {

@@ -42,7 +42,10 @@ func (d *dialer) dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
 	if r, ok := d.relays[addr]; ok {
 		addr = r
 	}
-	nd := net.Dialer{Timeout: 15 * time.Second}
+	// No TCP keep-alive: MQTT keep-alive and STOMP heart-beats cover it,
+	// and Go's default would cost the generator four setsockopt calls per
+	// connection.
+	nd := net.Dialer{Timeout: 15 * time.Second, KeepAlive: -1}
 	c, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

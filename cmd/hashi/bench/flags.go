@@ -56,6 +56,7 @@ func ParseFlags(scenario string, args []string, stderr io.Writer) (Config, error
 	fs.StringVar(&cfg.CAFile, "cafile", "", "PEM CA certificates for TLS URLs")
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "TLS without verifying the broker's certificate")
 	fs.BoolVar(&cfg.ThroughRelay, "through-relay", false, "connect through an in-process zero-work TCP relay")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the generator's CPU profile to this file (to check it is not the bottleneck)")
 	fs.DurationVar(&cfg.Drain, "drain", 0, "longest wait for stragglers after publishing ends (default 10s)")
 	fs.DurationVar(&cfg.Idle, "idle", 0, "stop waiting when nothing arrived for this long (default 2s)")
 	fs.DurationVar(&cfg.Warmup, "warmup", 0, "longest wait for the subscriptions to carry a probe (default 10s)")
