@@ -12,7 +12,7 @@ import (
 	"github.com/hashi-broker/hashi/config"
 )
 
-func newTestBroker(t *testing.T, mutate func(*config.Broker)) *Broker {
+func newTestBroker(t testing.TB, mutate func(*config.Broker)) *Broker {
 	t.Helper()
 	cfg := &config.Config{Broker: config.NewBroker()}
 	if mutate != nil {

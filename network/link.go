@@ -42,11 +42,12 @@ type link struct {
 
 	dropPeer atomic.Bool // superseded by a duplex link the other way: forget the peer's state
 
-	acks      []uint64     // onAck's scratch (reader goroutine)
-	records   recordReader // the reader goroutine's record decoder
-	batchAcks []outFrame   // onBatch's scratch
-	waited    bool         // the reader waited for flow control: move the read deadline
-	maxBatch  int          // the writer closes a batch frame past this body size
+	acks      []uint64       // onAck's scratch (reader goroutine)
+	records   recordReader   // the reader goroutine's record decoder
+	origin    *broker.Origin // of the messages it receives (reader goroutine)
+	batchAcks []outFrame     // onBatch's scratch
+	waited    bool           // the reader waited for flow control: move the read deadline
+	maxBatch  int            // the writer closes a batch frame past this body size
 	pingSeq   atomic.Uint64
 	pings     sync.Map // "p<n>" -> time sent
 	done      chan struct{}
@@ -324,7 +325,10 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame)
 		l.ack(seq, authz.Denial(l.ident, authz.Write, m.Dest).Error())
 		return
 	}
-	m.Origin = broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
+	if l.origin == nil {
+		l.origin = &broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
+	}
+	m.Origin = l.origin
 	if fh.sync {
 		br.b.StoreRetained(m)
 		l.record(seq, m)

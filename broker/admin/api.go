@@ -280,11 +280,12 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, caller *who) {
 		fail(w, http.StatusBadRequest, "count must be 1-100000 and priority 0-9")
 		return
 	}
+	origin := &broker.Origin{ClientID: "console", User: caller.user}
 	for i := 0; i < req.Count; i++ {
 		m := &broker.Message{
 			Dest: d, Payload: []byte(req.Body), Persistent: req.Persistent, Priority: uint8(req.Priority),
 			Retain: req.Retain && d.Kind == dest.Topic,
-			Origin: broker.Origin{ClientID: "console", User: caller.user},
+			Origin: origin,
 		}
 		if m.Priority == 0 {
 			m.Priority = 4

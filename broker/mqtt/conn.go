@@ -40,8 +40,9 @@ type conn struct {
 	will      *will
 
 	// Reader goroutine only.
-	now        time.Time // when the current read buffer was filled
-	deadlineAt time.Time // when the read deadline was last moved
+	origin     *broker.Origin // of the messages it publishes
+	now        time.Time      // when the current read buffer was filled
+	deadlineAt time.Time      // when the read deadline was last moved
 	published  int
 	names      map[string]string // MQTT topic -> ActiveMQ name, for valid topics
 	aliases    map[uint16]string

@@ -94,7 +94,10 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		}
 		m.Dest, m.QoS, m.Retain, m.Persistent = d, p.QoS, p.Retain, p.QoS > 0
 		m.Timestamp = c.now.UnixMilli()
-		m.Origin = broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User}
+		if c.origin == nil {
+			c.origin = &broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User}
+		}
+		m.Origin = c.origin
 		m.SetMQTTTopic(topic)
 		if c.version == packet.V5 && !p.Properties.IsEmpty() {
 			var exp uint32

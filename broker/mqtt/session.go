@@ -93,7 +93,7 @@ func (s *session) Deliver(subs []*broker.Subscription, m *broker.Message) {
 		first  *broker.Subscription
 	)
 	for _, sub := range subs {
-		if sub.NoLocal && m.Origin.ClientID == s.id && m.Origin.Bridge == "" {
+		if o := m.Origin; sub.NoLocal && o != nil && o.ClientID == s.id && o.Bridge == "" {
 			continue // [MQTT-3.8.3-3]
 		}
 		if first == nil {

@@ -61,8 +61,7 @@ func (s *Server) publishWill(w *will) {
 		m.Expiry = time.Now().Add(time.Duration(w.expiry) * time.Second).UnixMilli()
 	}
 	m.SetMQTTTopic(w.topic)
-	m.Origin.ClientID = w.client
-	m.Origin.User = w.ident.User
+	m.Origin = &broker.Origin{ClientID: w.client, User: w.ident.User}
 	n := s.b.Publish(m)
 	s.log.Debug("will published", "client", w.client, "topic", w.topic, "subscribers", n)
 }

@@ -41,6 +41,7 @@ type conn struct {
 	hbIn     time.Duration // we close when the client is silent this long
 
 	// Reader goroutine only.
+	orig *broker.Origin // of the messages it sends (see origin)
 	subs map[string]*subscription
 	txs  map[string]*transaction
 
@@ -342,4 +343,13 @@ func (c *conn) acceptBridge(f *frame.Frame) {
 		acc.Accept(c.nc, c.r, f, id)
 	}
 	c.nc.Close()
+}
+
+// origin is what the connection's messages carry as their Origin, one
+// value for all of them (reader goroutine only).
+func (c *conn) origin() *broker.Origin {
+	if c.orig == nil {
+		c.orig = &broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User}
+	}
+	return c.orig
 }

@@ -139,7 +139,7 @@ func (c *conn) toMessage(f *frame.Frame, d dest.Destination) (*broker.Message, e
 		Dest:       d,
 		Payload:    f.Body,
 		Persistent: f.Header.Get("persistent") == "true",
-		Origin:     broker.Origin{ConnID: c.id, ClientID: c.clientID, User: c.ident.User},
+		Origin:     c.origin(),
 		Priority:   4,
 	}
 	if m.Persistent {
