@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashi-broker/hashi/broker/dest"
@@ -20,7 +21,9 @@ type queueSpace struct {
 	byName   map[dest.Destination]*queue
 	idx      *dest.Index[*queue]    // by queue name, for wildcard consumers and virtual topics
 	wildcard *dest.Index[*Consumer] // wildcard consumers by pattern
-	vts      []config.VirtualTopic
+	// vts are the virtual topic mappings, read without the lock: a
+	// publish to a topic outside them, the common case, takes none.
+	vts atomic.Pointer[[]config.VirtualTopic]
 }
 
 func (s *queueSpace) init(cfg *config.Config) {
@@ -38,9 +41,7 @@ func (s *queueSpace) setVirtualTopics(cfg *config.Config) {
 	if len(vts) == 0 && cfg.Broker.UseVirtualTopics {
 		vts = []config.VirtualTopic{{Name: "VirtualTopic.>", Prefix: "Consumer.*."}}
 	}
-	s.mu.Lock()
-	s.vts = vts
-	s.mu.Unlock()
+	s.vts.Store(&vts)
 }
 
 // QueueExists reports whether the queue d exists (ActiveMQ asks for admin
@@ -120,11 +121,16 @@ func (b *Broker) SendWithin(m *Message, maxWait time.Duration) error {
 // queues Consumer.A.VirtualTopic.Orders and Consumer.B.VirtualTopic.Orders).
 func (b *Broker) virtualTopics(m *Message) {
 	s := &b.queues
-	s.mu.RLock()
+	vts := *s.vts.Load()
 	var targets []*queue
-	for _, vt := range s.vts {
+	locked := false
+	for _, vt := range vts {
 		if !dest.Covers(vt.Name, m.Dest.Name) {
 			continue
+		}
+		if !locked {
+			s.mu.RLock() // for s.idx
+			locked = true
 		}
 		s.idx.Match(vt.Prefix+m.Dest.Name, func(q *queue) {
 			if q.d.Kind == dest.Queue {
@@ -132,7 +138,9 @@ func (b *Broker) virtualTopics(m *Message) {
 			}
 		})
 	}
-	s.mu.RUnlock()
+	if locked {
+		s.mu.RUnlock()
+	}
 	for _, q := range targets {
 		c := m.Copy()
 		c.Dest = q.d

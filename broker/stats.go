@@ -28,8 +28,13 @@ func (t *topicStats) count(name string, delivered int, now int64) {
 	}
 	c := v.(*topicCounters)
 	c.enqueued.Add(1)
-	c.delivered.Add(uint64(delivered))
-	c.last.Store(now)
+	if delivered > 0 {
+		c.delivered.Add(uint64(delivered))
+	}
+	// A read is cheaper than a locked write, and the second rarely changes.
+	if c.last.Load() != now {
+		c.last.Store(now)
+	}
 }
 
 func (t *topicStats) sweep(idle time.Duration, now time.Time) {
