@@ -74,7 +74,7 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 		writerDone: make(chan struct{}),
 	}
 	c.out = newOutq(func() { go c.writeLoop() })
-	c.out.unsent = unsentProbe(nc)
+	c.out.acked = ackedProbe(nc)
 	// Small to start: most connections are quiet devices. A connection
 	// that publishes gets a large buffer (see handlePublish).
 	c.r = packet.NewReader(nc, 256)

@@ -8,3 +8,7 @@ func SetHandshakeWriteTimeout(d time.Duration) (restore func()) {
 	handshakeWriteTimeout = d
 	return func() { handshakeWriteTimeout = old }
 }
+
+// QoS0Stall is how long a QoS 0 writer may make no progress before its
+// subscriber counts as stalled.
+const QoS0Stall = qos0Stall

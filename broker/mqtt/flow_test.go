@@ -1,6 +1,8 @@
 package mqtt_test
 
 import (
+	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,7 +147,9 @@ func TestFlowControlQoS0DrainingSubscriberLosesNothing(t *testing.T) {
 			t.Fatalf("message %d arrived as %d", i, got)
 		}
 		if i%20 == 0 {
-			time.Sleep(200 * time.Microsecond) // a reader that takes its time
+			// A reader that takes its time: slow enough that the broker's
+			// writer falls behind also when the two share one core.
+			time.Sleep(time.Millisecond)
 		}
 	}
 	if err := <-sent; err != nil {
@@ -189,13 +193,37 @@ func TestFlowControlQoS0SelfSubscriptionStalls(t *testing.T) {
 // about 4 MB/s): a writer blocked on the full send buffer is woken only
 // once much of it is free again, which takes hundreds of milliseconds, yet
 // the subscriber reads all along. That is a slow subscriber, not a stalled
-// one: the publisher waits and nothing is dropped. Not parallel: a reader
-// that other tests keep off the CPU for 100 ms has stopped reading.
+// one: the publisher waits and nothing is dropped.
+//
+// A reader that the machine keeps off the CPU for mqtt.QoS0Stall has
+// stopped reading, and the broker rightly drops for it. So a loss after
+// such a pause (seen as a 2 ms sleep overrunning by half of that) makes
+// the attempt inconclusive, not failed; the test tries three times, and
+// fails on any loss the reader did not cause. Not parallel, to make pauses
+// rare.
 func TestFlowControlQoS0SteadySlowReaderLosesNothing(t *testing.T) {
+	for attempt := 1; ; attempt++ {
+		lost, pause := steadySlowReader(t, strconv.Itoa(attempt))
+		switch {
+		case lost == "":
+			return
+		case pause < mqtt.QoS0Stall/2:
+			t.Fatalf("%s (the reader's longest pause: %v)", lost, pause)
+		case attempt == 3:
+			t.Skipf("inconclusive three times: %s after the reader was kept off the CPU for %v", lost, pause)
+		}
+		t.Logf("attempt %d inconclusive: %s after the reader was kept off the CPU for %v", attempt, lost, pause)
+	}
+}
+
+// steadySlowReader runs one attempt of the test above. It describes the
+// first loss ("" for none) and returns the longest the reader overslept
+// before it.
+func steadySlowReader(t *testing.T, name string) (lost string, pause time.Duration) {
 	b := startBroker(t, pendingPolicy)
-	sub := b.connect311("steady", true)
+	sub := b.connect311("steady-"+name, true)
 	sub.sub("steady/#", 0)
-	pub := b.connect311("writer", true)
+	pub := b.connect311("writer-"+name, true)
 	const n = 2000
 	stream := bulkQoS0("steady/t", n)
 	sent := make(chan error, 1)
@@ -207,14 +235,17 @@ func TestFlowControlQoS0SteadySlowReaderLosesNothing(t *testing.T) {
 	for i := range n {
 		p := expect[*packet.Publish](sub)
 		if got := int(p.Payload[0]) | int(p.Payload[1])<<8; got != i {
-			t.Fatalf("message %d arrived as %d", i, got)
+			return fmt.Sprintf("message %d arrived as %d", i, got), pause
 		}
+		slept := time.Now()
 		time.Sleep(2 * time.Millisecond)
+		pause = max(pause, time.Since(slept)-2*time.Millisecond)
 	}
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := b.Srv.MQTT().Session("steady"); info.Dropped != 0 {
-		t.Fatalf("%d messages dropped", info.Dropped)
+	if info, _ := b.Srv.MQTT().Session("steady-" + name); info.Dropped != 0 {
+		return fmt.Sprintf("%d messages dropped", info.Dropped), pause
 	}
+	return "", pause
 }

@@ -58,14 +58,15 @@ type outq struct {
 	congested chan struct{} // closed when the writer takes the queue
 
 	// The stall rule's look at the socket (stalled): nil where the
-	// kernel's send queue cannot be read.
-	unsent     func() (int, bool)
-	lastUnsent int   // send queue bytes at the last look; -1 = none since the last progress
-	probedAt   int64 // unix nanos of the last look
-	stuck      bool  // what the last look found
+	// bytes the peer acknowledged cannot be read.
+	acked     func() (uint64, bool)
+	lastAcked uint64 // what the last look found
+	looked    bool   // lastAcked is from a look since the last progress
+	probedAt  int64  // unix nanos of the last look
+	stuck     bool   // what the last look found
 }
 
-func newOutq(start func()) *outq { return &outq{start: start, held: true, lastUnsent: -1} }
+func newOutq(start func()) *outq { return &outq{start: start, held: true} }
 
 // kick starts a writer if none runs. q.mu must be held; the caller calls
 // the returned function (if any) after unlocking.
@@ -177,15 +178,17 @@ func (q *outq) wrote() {
 
 // madeProgress records the writer's progress. q.mu must be held.
 func (q *outq) madeProgress(now int64) {
-	q.progress, q.lastUnsent, q.stuck = now, -1, false
+	q.progress, q.looked, q.stuck = now, false, false
 }
 
 // stalled reports whether a running writer has made no progress (taken
 // the queue or finished a write) for qos0Stall, and the subscriber is not
 // reading either: a writer blocked on a full send buffer is woken only
 // once much of it is free again, hundreds of milliseconds at a few MB/s,
-// so while the kernel's send queue shrinks between two looks (at most one
-// per qos0Stall/2) the subscriber counts as slow, not stalled. A stalled
+// so while the peer acknowledges more bytes between two looks (at most one
+// per qos0Stall/2) the subscriber counts as slow, not stalled. (The send
+// queue's size was a poor sign: the writer refills it as it drains, so
+// two looks could find it as full while the subscriber read steadily.) A stalled
 // one is therefore found after qos0Stall to twice that. q.mu must be held.
 func (q *outq) stalled() bool {
 	if !q.running {
@@ -195,16 +198,16 @@ func (q *outq) stalled() bool {
 	if now-q.progress <= int64(qos0Stall) {
 		return false
 	}
-	if q.unsent == nil {
+	if q.acked == nil {
 		return true
 	}
 	if now-q.probedAt < int64(qos0Stall)/2 {
 		return q.stuck
 	}
 	q.probedAt = now
-	n, ok := q.unsent()
-	if ok && n > 0 && (q.lastUnsent < 0 || n < q.lastUnsent) {
-		q.progress, q.lastUnsent, q.stuck = now, n, false
+	n, ok := q.acked()
+	if ok && (!q.looked || n > q.lastAcked) {
+		q.progress, q.lastAcked, q.looked, q.stuck = now, n, true, false
 		return false
 	}
 	q.stuck = true
