@@ -45,6 +45,8 @@ type conn struct {
 	deadlineAt time.Time      // when the read deadline was last moved
 	published  int
 	names      map[string]string // MQTT topic -> ActiveMQ name, for valid topics
+	lastTopic  string            // the last topic published to, and its name: no lookup
+	lastName   string
 	aliases    map[uint16]string
 	writeOK    map[string]bool
 	writeGen   uint64

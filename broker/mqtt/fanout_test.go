@@ -213,3 +213,34 @@ func awaitAck(c *client, qos byte, pid uint16) error {
 	}
 	return nil
 }
+
+// A connection remembers the topic it last published to; publishes that
+// switch between topics, and back, each reach their own subscribers,
+// also in one write (the reader's buffer is reused between packets).
+func TestPublishesSwitchingTopics(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, "")
+	a := b.connect311("sub-a", true)
+	a.sub("sw/a", 0)
+	bb := b.connect311("sub-b", true)
+	bb.sub("sw/b/+", 0)
+	pub := b.connect311("switcher", true)
+	var stream []byte
+	for i, topic := range []string{"sw/a", "sw/b/1", "sw/a", "sw/a", "sw/b/2", "sw/b/2", "sw/a"} {
+		stream, _ = packet.Append(stream, &packet.Publish{Topic: topic, Payload: []byte{byte('0' + i)}}, packet.V311)
+	}
+	if _, err := pub.nc.Write(stream); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sw/a 0", "sw/a 2", "sw/a 3", "sw/a 6"} {
+		if p := a.recv(); p.Topic+" "+string(p.Payload) != want {
+			t.Fatalf("sub-a got %s %s, want %s", p.Topic, p.Payload, want)
+		}
+	}
+	for _, want := range []string{"sw/b/1 1", "sw/b/2 4", "sw/b/2 5"} {
+		if p := bb.recv(); p.Topic+" "+string(p.Payload) != want {
+			t.Fatalf("sub-b got %s %s, want %s", p.Topic, p.Payload, want)
+		}
+	}
+	a.expectNothing("a publish to another topic")
+}

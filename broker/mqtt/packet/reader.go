@@ -54,6 +54,7 @@ type Reader struct {
 	// so a client that publishes to the same topics does not allocate a new
 	// string per message. Strings are immutable, so sharing is safe.
 	topics *[topicCacheSize]string // made on the first PUBLISH
+	last   string                  // the last topic interned: checked before hashing
 }
 
 const (
@@ -93,7 +94,7 @@ func (r *Reader) Reset(rd io.Reader) {
 	r.src = rd
 	r.err = nil
 	r.Version = 0
-	r.topics = nil
+	r.topics, r.last = nil, ""
 }
 
 // SetMaxPacketSize sets MaxPacketSize.
@@ -236,16 +237,18 @@ func (r *Reader) intern(b []byte) string {
 	if len(b) > topicCacheMaxLen || len(b) == 0 {
 		return string(b)
 	}
+	if r.last == string(b) { // a device mostly publishes to one topic
+		return r.last
+	}
 	if r.topics == nil {
 		r.topics = new([topicCacheSize]string)
 	}
 	slot := &r.topics[maphash.Bytes(r.seed, b)%topicCacheSize]
-	if *slot == string(b) {
-		return *slot
+	if *slot != string(b) {
+		*slot = string(b)
 	}
-	s := string(b)
-	*slot = s
-	return s
+	r.last = *slot
+	return r.last
 }
 
 // Decode decodes one packet from the start of buf for the given protocol
