@@ -130,37 +130,86 @@ func bulkQoS0(topic string, n int) []byte {
 // although far more than the pending limit (200) was published at once.
 func TestFlowControlQoS0DrainingSubscriberLosesNothing(t *testing.T) {
 	t.Parallel()
-	b := startBroker(t, pendingPolicy)
-	sub := b.smallBufferSubscriber("reader", "q0/#")
-	pub := b.connect311("writer", true)
-	const n = 4000
-	stream := bulkQoS0("q0/t", n)
+	retryIfReaderPaused(t, func(name string) (string, time.Duration) {
+		b := startBroker(t, pendingPolicy)
+		sub := b.smallBufferSubscriber("reader-"+name, "q0/#")
+		pub := b.connect311("writer-"+name, true)
+		const n = 4000
+		sent := publishAll(pub, bulkQoS0("q0/t", n))
+		lost, pause := readInOrder(sub, n, func(i int) {
+			if i%20 == 0 {
+				// A reader that takes its time: slow enough that the
+				// broker's writer falls behind also when the two share
+				// one core.
+				time.Sleep(time.Millisecond)
+			}
+		})
+		if lost != "" {
+			return lost, pause
+		}
+		if err := <-sent; err != nil {
+			t.Fatal(err)
+		}
+		if info, _ := b.Srv.MQTT().Session("reader-" + name); info.Dropped != 0 {
+			return fmt.Sprintf("%d messages dropped", info.Dropped), pause
+		}
+		if waits := b.Srv.Core().Stats().FlowWaits.Load(); waits == 0 {
+			t.Fatal("the publisher was never made to wait")
+		}
+		return "", pause
+	})
+}
+
+// retryIfReaderPaused runs attempt, which reports the first loss its
+// reader saw ("" for none) and the longest the reader went without
+// reading before it. A reader that the machine keeps off the CPU for
+// mqtt.QoS0Stall has stopped reading, and the broker rightly drops for it;
+// so a loss after a pause of half that is inconclusive, and the attempt is
+// repeated (three at most, then the test is skipped). Any other loss fails.
+func retryIfReaderPaused(t *testing.T, attempt func(name string) (lost string, pause time.Duration)) {
+	t.Helper()
+	for i := 1; ; i++ {
+		lost, pause := attempt(strconv.Itoa(i))
+		switch {
+		case lost == "":
+			return
+		case pause < mqtt.QoS0Stall/2:
+			t.Fatalf("%s (the reader's longest pause: %v)", lost, pause)
+		case i == 3:
+			t.Skipf("inconclusive three times: %s after the reader was kept off the CPU for %v", lost, pause)
+		}
+		t.Logf("attempt %d inconclusive: %s after the reader was kept off the CPU for %v", i, lost, pause)
+	}
+}
+
+// publishAll writes stream on c's connection from another goroutine, all of
+// it at once, and reports the write's error.
+func publishAll(c *client, stream []byte) <-chan error {
 	sent := make(chan error, 1)
-	go func() { // all of it at once
-		pub.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
-		_, err := pub.nc.Write(stream)
+	go func() {
+		c.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
+		_, err := c.nc.Write(stream)
 		sent <- err
 	}()
+	return sent
+}
+
+// readInOrder reads the n QoS 0 publishes of bulkQoS0 from sub, calling
+// pace after each. It describes the first one missing ("" for none) and
+// returns the longest time between two reads before it.
+func readInOrder(sub *client, n int, pace func(i int)) (lost string, pause time.Duration) {
+	last := time.Now()
 	for i := range n {
 		p := expect[*packet.Publish](sub)
+		now := time.Now()
+		pause, last = max(pause, now.Sub(last)), now
 		if got := int(p.Payload[0]) | int(p.Payload[1])<<8; got != i%65536 {
-			t.Fatalf("message %d arrived as %d", i, got)
+			return fmt.Sprintf("message %d arrived as %d", i, got), pause
 		}
-		if i%20 == 0 {
-			// A reader that takes its time: slow enough that the broker's
-			// writer falls behind also when the two share one core.
-			time.Sleep(time.Millisecond)
-		}
+		pace(i)
+		last = time.Now()
 	}
-	if err := <-sent; err != nil {
-		t.Fatal(err)
-	}
-	if info, _ := b.Srv.MQTT().Session("reader"); info.Dropped != 0 {
-		t.Fatalf("%d messages dropped", info.Dropped)
-	}
-	if waits := b.Srv.Core().Stats().FlowWaits.Load(); waits == 0 {
-		t.Fatal("the publisher was never made to wait")
-	}
+	return "", pause
 }
 
 // A client publishing QoS 0 to a topic it subscribes to, without reading
@@ -193,59 +242,26 @@ func TestFlowControlQoS0SelfSubscriptionStalls(t *testing.T) {
 // about 4 MB/s): a writer blocked on the full send buffer is woken only
 // once much of it is free again, which takes hundreds of milliseconds, yet
 // the subscriber reads all along. That is a slow subscriber, not a stalled
-// one: the publisher waits and nothing is dropped.
-//
-// A reader that the machine keeps off the CPU for mqtt.QoS0Stall has
-// stopped reading, and the broker rightly drops for it. So a loss after
-// such a pause (seen as a 2 ms sleep overrunning by half of that) makes
-// the attempt inconclusive, not failed; the test tries three times, and
-// fails on any loss the reader did not cause. Not parallel, to make pauses
-// rare.
+// one: the publisher waits and nothing is dropped. Not parallel, to make
+// pauses of the reader (retryIfReaderPaused) rare.
 func TestFlowControlQoS0SteadySlowReaderLosesNothing(t *testing.T) {
-	for attempt := 1; ; attempt++ {
-		lost, pause := steadySlowReader(t, strconv.Itoa(attempt))
-		switch {
-		case lost == "":
-			return
-		case pause < mqtt.QoS0Stall/2:
-			t.Fatalf("%s (the reader's longest pause: %v)", lost, pause)
-		case attempt == 3:
-			t.Skipf("inconclusive three times: %s after the reader was kept off the CPU for %v", lost, pause)
+	retryIfReaderPaused(t, func(name string) (string, time.Duration) {
+		b := startBroker(t, pendingPolicy)
+		sub := b.connect311("steady-"+name, true)
+		sub.sub("steady/#", 0)
+		pub := b.connect311("writer-"+name, true)
+		const n = 2000
+		sent := publishAll(pub, bulkQoS0("steady/t", n))
+		lost, pause := readInOrder(sub, n, func(int) { time.Sleep(2 * time.Millisecond) })
+		if lost != "" {
+			return lost, pause
 		}
-		t.Logf("attempt %d inconclusive: %s after the reader was kept off the CPU for %v", attempt, lost, pause)
-	}
-}
-
-// steadySlowReader runs one attempt of the test above. It describes the
-// first loss ("" for none) and returns the longest the reader overslept
-// before it.
-func steadySlowReader(t *testing.T, name string) (lost string, pause time.Duration) {
-	b := startBroker(t, pendingPolicy)
-	sub := b.connect311("steady-"+name, true)
-	sub.sub("steady/#", 0)
-	pub := b.connect311("writer-"+name, true)
-	const n = 2000
-	stream := bulkQoS0("steady/t", n)
-	sent := make(chan error, 1)
-	go func() {
-		pub.nc.SetWriteDeadline(time.Now().Add(ioTimeout))
-		_, err := pub.nc.Write(stream)
-		sent <- err
-	}()
-	for i := range n {
-		p := expect[*packet.Publish](sub)
-		if got := int(p.Payload[0]) | int(p.Payload[1])<<8; got != i {
-			return fmt.Sprintf("message %d arrived as %d", i, got), pause
+		if err := <-sent; err != nil {
+			t.Fatal(err)
 		}
-		slept := time.Now()
-		time.Sleep(2 * time.Millisecond)
-		pause = max(pause, time.Since(slept)-2*time.Millisecond)
-	}
-	if err := <-sent; err != nil {
-		t.Fatal(err)
-	}
-	if info, _ := b.Srv.MQTT().Session("steady-" + name); info.Dropped != 0 {
-		return fmt.Sprintf("%d messages dropped", info.Dropped), pause
-	}
-	return "", pause
+		if info, _ := b.Srv.MQTT().Session("steady-" + name); info.Dropped != 0 {
+			return fmt.Sprintf("%d messages dropped", info.Dropped), pause
+		}
+		return "", pause
+	})
 }
