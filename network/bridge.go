@@ -1,8 +1,6 @@
 package network
 
 import (
-	"cmp"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,7 +65,7 @@ type Bridge struct {
 	remote    peerInfo
 	addr      string
 	seq       uint64
-	inflight  map[uint64]*forward
+	inflight  window
 	sends     []outFrame // pump's scratch
 	pending   fifo.FIFO[*forward]
 	congested chan struct{} // non-nil while reliable publishers wait (flow.go)
@@ -94,7 +92,7 @@ func newBridge(m *Manager, name, key string, r rules, duplex, responder bool, gr
 	br := &Bridge{
 		m: m, b: m.b, name: name, key: key, rules: r, responder: responder, grace: grace,
 		state: Connecting, since: time.Now(),
-		inflight: make(map[uint64]*forward), demand: make(map[string]*remoteDemand),
+		demand: make(map[string]*remoteDemand),
 		dedupe: newDedupe(32768), // far more than a window
 	}
 	br.duplex.Store(duplex)
@@ -182,7 +180,7 @@ func (br *Bridge) enqueueLocked(f *forward) {
 		br.sendUnreliableLocked(f.m)
 		return
 	}
-	if br.link != nil && br.link.ready && br.pending.Len() == 0 && len(br.inflight) < br.rules.prefetch {
+	if br.link != nil && br.link.ready && br.pending.Len() == 0 && br.inflight.len() < br.rules.prefetch {
 		br.link.out.push(br.sendLocked(f))
 		return
 	}
@@ -215,7 +213,7 @@ func (br *Bridge) sendLocked(f *forward) outFrame {
 	}
 	resent := f.sentBefore || f.redelivered
 	f.sentBefore = true
-	br.inflight[f.seq] = f
+	br.inflight.add(f)
 	br.out.Add(1)
 	return outFrame{fwd: f, resent: resent}
 }
@@ -237,7 +235,7 @@ func (br *Bridge) pump() (expired []*forward) {
 		clear(sends)
 		br.sends = sends[:0]
 	}()
-	for br.pending.Len() > 0 && len(br.inflight) < br.rules.prefetch {
+	for br.pending.Len() > 0 && br.inflight.len() < br.rules.prefetch {
 		f := br.pending.Pop()
 		if f.m.Expiry != 0 && now.IsZero() {
 			now = time.Now()
@@ -271,8 +269,9 @@ func (br *Bridge) acked(seqs []uint64, denied string) {
 	var done []*forward
 	br.mu.Lock()
 	for _, seq := range seqs {
-		if f := br.inflight[seq]; f != nil {
-			delete(br.inflight, seq)
+		// A topic forward acknowledged as delivered needs nothing more
+		// (settle), so the common case allocates nothing here.
+		if f := br.inflight.remove(seq); f != nil && (f.cons != nil || denied != "") {
 			done = append(done, f)
 		}
 	}
@@ -316,13 +315,11 @@ func (br *Bridge) linkDown(l *link) bool {
 	br.link = nil
 	br.uncongest(true)
 	var back []*forward
-	for _, f := range br.inflight {
+	for _, f := range br.inflight.drain() { // in sequence order
 		if f.cons == nil {
 			back = append(back, f)
 		}
 	}
-	clear(br.inflight)
-	slices.SortFunc(back, func(a, b *forward) int { return cmp.Compare(a.seq, b.seq) })
 	for _, f := range br.pending.Drain() {
 		if f.cons == nil {
 			back = append(back, f)
@@ -418,7 +415,7 @@ func (br *Bridge) Info() Info {
 		Name: br.key, Connector: br.name, RemoteBroker: br.remote.name, RemoteBrokerID: br.remote.id,
 		RemoteAddress: br.addr, CreatedByDuplex: br.responder && br.duplex.Load(), Duplex: br.duplex.Load(), State: br.state,
 		Since: br.since, Forwarded: br.out.Load(), Received: br.in.Load(), Dropped: br.dropped.Load(),
-		Denied: br.denied.Load(), Pending: br.pending.Len(), Inflight: len(br.inflight), Demand: br.liveDemandLocked(),
+		Denied: br.denied.Load(), Pending: br.pending.Len(), Inflight: br.inflight.len(), Demand: br.liveDemandLocked(),
 		RTT: br.rtt, LastError: br.lastErr,
 	}
 	if br.rtt > 0 {
