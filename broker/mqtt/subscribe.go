@@ -77,12 +77,15 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 			}
 		}
 	}
-	c.out.push(outItem{ctl: &packet.Suback{PacketID: p.PacketID, ReasonCodes: codes}})
-
-	// Retained messages go out after SUBACK, flagged retained [MQTT-3.3.1-8].
+	// Retained messages go out right after SUBACK, flagged retained
+	// [MQTT-3.3.1-8]. Both are queued under the session's lock, which live
+	// deliveries take too: a message published once the client has its
+	// SUBACK cannot come before the retained ones.
 	authzOn := c.b.AuthzEnabled()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	c.out.push(outItem{ctl: &packet.Suback{PacketID: p.PacketID, ReasonCodes: codes}})
 	for _, r := range retained {
-		ss.mu.Lock()
 		for _, m := range r.msg {
 			if authzOn && r.sub.Dest.IsWildcard() && !c.b.Allowed(c.ident, authz.Read, m.Dest) {
 				continue
@@ -93,7 +96,6 @@ func (c *conn) handleSubscribe(p *packet.Subscribe) error {
 			}
 			ss.deliverLocked(delivery{msg: m, sub: r.sub, qos: min(r.sub.QoS, m.QoS), retain: true, subIDs: ids})
 		}
-		ss.mu.Unlock()
 	}
 	return nil
 }

@@ -176,3 +176,26 @@ func TestResubscribeReplaces_MQTT_3_8_4_3(t *testing.T) {
 	}
 	c.expectNothing("a second copy from the replaced subscription")
 }
+
+// Retained messages come right after SUBACK: a message published once the
+// subscriber has its SUBACK arrives after them, not before (the two used to
+// race). Repeated, since the race took a rare interleaving.
+func TestRetainedBeforeLaterPublishes(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, "")
+	pub := b.connect311("rb-pub", true)
+	pub.pub(&packet.Publish{Topic: "rb/kept", Payload: []byte("kept"), Retain: true, QoS: 1, PacketID: 1})
+	for i := range 200 {
+		sub := b.connect311(fmt.Sprintf("rb-sub-%d", i), true)
+		sub.send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "rb/#"}}})
+		expect[*packet.Suback](sub)
+		pub.pub(&packet.Publish{Topic: "rb/live", Payload: []byte("live")})
+		if p := sub.recv(); p.Topic != "rb/kept" || !p.Retain {
+			t.Fatalf("attempt %d: first came %s (retain %v), want the retained rb/kept", i, p.Topic, p.Retain)
+		}
+		if p := sub.recv(); p.Topic != "rb/live" {
+			t.Fatalf("attempt %d: then came %s, want rb/live", i, p.Topic)
+		}
+		sub.nc.Close()
+	}
+}
