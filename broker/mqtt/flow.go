@@ -29,6 +29,10 @@ const (
 	// qos0Stall is how long a writer may take one batch before its
 	// subscriber counts as stalled rather than slow.
 	qos0Stall = 100 * time.Millisecond
+	// ackStall is how long a blocked writer's subscriber may acknowledge
+	// nothing before it counts as stalled: more than Linux's longest
+	// delayed ACK (200 ms), which may carry a reader's window update.
+	ackStall = 300 * time.Millisecond
 	// qos0HighBytes is the QoS 0 payload that may wait for a draining
 	// writer before publishers wait: a few milliseconds of loopback.
 	qos0HighBytes = 4 << 20

@@ -161,10 +161,9 @@ func TestFlowControlQoS0DrainingSubscriberLosesNothing(t *testing.T) {
 // A reader that the machine keeps off the CPU for mqtt.QoS0Stall has
 // stopped reading, and the broker rightly drops for it: three losses after
 // pauses of half that skip the test as inconclusive. Otherwise three
-// losses fail it. One loss is retried because the stall rule reads the
-// kernel's count of acknowledged bytes, which a steady reader has been
-// seen to leave unchanged for a whole look about once in fifty runs of
-// the steady-reader test; a rule that is wrong fails every attempt.
+// losses fail it. One loss is retried as well: the stall rule reads the
+// kernel's count of acknowledged bytes, which a delayed ACK holds back,
+// so it is a heuristic; a rule that is wrong fails every attempt.
 func retryIfReaderPaused(t *testing.T, attempt func(name string) (lost string, pause time.Duration)) {
 	t.Helper()
 	paused := 0

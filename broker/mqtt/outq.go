@@ -61,6 +61,7 @@ type outq struct {
 	// bytes the peer acknowledged cannot be read.
 	acked     func() (uint64, bool)
 	lastAcked uint64 // what the last look found
+	ackedAt   int64  // unix nanos of the look that first found lastAcked
 	looked    bool   // lastAcked is from a look since the last progress
 	probedAt  int64  // unix nanos of the last look
 	stuck     bool   // what the last look found
@@ -183,13 +184,18 @@ func (q *outq) madeProgress(now int64) {
 
 // stalled reports whether a running writer has made no progress (taken
 // the queue or finished a write) for qos0Stall, and the subscriber is not
-// reading either: a writer blocked on a full send buffer is woken only
+// reading either. A writer blocked on a full send buffer is woken only
 // once much of it is free again, hundreds of milliseconds at a few MB/s,
-// so while the peer acknowledges more bytes between two looks (at most one
-// per qos0Stall/2) the subscriber counts as slow, not stalled. (The send
-// queue's size was a poor sign: the writer refills it as it drains, so
-// two looks could find it as full while the subscriber read steadily.) A stalled
-// one is therefore found after qos0Stall to twice that. q.mu must be held.
+// so the rule also looks (at most once per qos0Stall/2) at the bytes the
+// peer acknowledged: while that count grows within ackStall the
+// subscriber counts as slow, not stalled. A stalled one is therefore
+// found after qos0Stall plus ackStall. q.mu must be held.
+//
+// (The send queue's size was tried first and was a poor sign: the writer
+// refills it as it drains, so two looks could find it as full while the
+// subscriber read steadily. And a reader with a large receive buffer
+// acknowledges in steps that a delayed ACK can hold back for up to 200 ms,
+// hence ackStall.)
 func (q *outq) stalled() bool {
 	if !q.running {
 		return false
@@ -207,11 +213,10 @@ func (q *outq) stalled() bool {
 	q.probedAt = now
 	n, ok := q.acked()
 	if ok && (!q.looked || n > q.lastAcked) {
-		q.progress, q.lastAcked, q.looked, q.stuck = now, n, true, false
-		return false
+		q.lastAcked, q.ackedAt, q.looked = n, now, true
 	}
-	q.stuck = true
-	return true
+	q.stuck = !ok || now-q.ackedAt > int64(ackStall)
+	return q.stuck
 }
 
 // uncongest releases publishers waiting for this queue. q.mu must be held.

@@ -6,8 +6,9 @@ import (
 )
 
 // The stall rule goes by the bytes the subscriber acknowledged: a count
-// that grows between looks is a slow subscriber, one that stays put a
-// stalled one, and without a probe a writer idle for qos0Stall is stalled.
+// that grows between looks is a slow subscriber, one that stays put for
+// ackStall a stalled one, and without a probe a writer idle for qos0Stall
+// is stalled.
 func TestStallRuleFollowsAckedBytes(t *testing.T) {
 	var acked uint64
 	q := newOutq(func() {})
@@ -32,8 +33,20 @@ func TestStallRuleFollowsAckedBytes(t *testing.T) {
 			t.Fatalf("look %d: stalled although the subscriber acknowledged 64 KiB more", i)
 		}
 	}
+	// Nothing more acknowledged: slow, until that has lasted ackStall (a
+	// delayed ACK may hold a reader's window update back for 200 ms).
+	if look() {
+		t.Fatal("stalled as soon as one look found nothing more acknowledged")
+	}
+	q.mu.Lock()
+	q.ackedAt -= int64(ackStall)
+	q.mu.Unlock()
 	if !look() {
-		t.Fatal("not stalled although nothing more was acknowledged")
+		t.Fatal("not stalled although nothing more was acknowledged for ackStall")
+	}
+	acked++
+	if look() {
+		t.Fatal("still stalled after the subscriber acknowledged more")
 	}
 	q.mu.Lock()
 	q.madeProgress(time.Now().UnixNano())
