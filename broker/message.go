@@ -53,6 +53,11 @@ type Origin struct {
 	ClientID string
 	User     string
 	Bridge   string // name of the network bridge it arrived on, "" if local
+
+	// counters caches the statistics entry of the last topic this origin
+	// published to: a device or a bridge mostly publishes to one topic
+	// after another, and the shared map's lookup was 4% of a publish.
+	counters atomic.Pointer[topicCounters]
 }
 
 // MQTTTopic returns the destination name in MQTT form ("a/b/c"). Publish

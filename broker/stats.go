@@ -12,6 +12,8 @@ import (
 
 // topicCounters count one topic's traffic, for the console and metrics.
 type topicCounters struct {
+	name      string      // the topic's; read-only
+	swept     atomic.Bool // removed from the map: an origin's cache must not count here
 	enqueued  atomic.Uint64
 	delivered atomic.Uint64
 	last      atomic.Int64 // unix seconds of the last publish
@@ -21,13 +23,24 @@ type topicCounters struct {
 // swept so per-device topics do not grow it without bound.
 type topicStats struct{ m sync.Map }
 
-func (t *topicStats) count(name string, delivered int, now int64) {
-	v, ok := t.m.Load(name)
-	if !ok {
-		v, _ = t.m.LoadOrStore(name, &topicCounters{})
+// count adds msgs publishes to name, which o (if not nil) published, and
+// the copies delivered of them.
+func (t *topicStats) count(o *Origin, name string, msgs, delivered int, now int64) {
+	var c *topicCounters
+	if o != nil {
+		c = o.counters.Load()
 	}
-	c := v.(*topicCounters)
-	c.enqueued.Add(1)
+	if c == nil || c.name != name || c.swept.Load() {
+		v, ok := t.m.Load(name)
+		if !ok {
+			v, _ = t.m.LoadOrStore(name, &topicCounters{name: name})
+		}
+		c = v.(*topicCounters)
+		if o != nil {
+			o.counters.Store(c)
+		}
+	}
+	c.enqueued.Add(uint64(msgs))
 	if delivered > 0 {
 		c.delivered.Add(uint64(delivered))
 	}
@@ -40,7 +53,8 @@ func (t *topicStats) count(name string, delivered int, now int64) {
 func (t *topicStats) sweep(idle time.Duration, now time.Time) {
 	cut := now.Add(-idle).Unix()
 	t.m.Range(func(k, v any) bool {
-		if v.(*topicCounters).last.Load() < cut {
+		if c := v.(*topicCounters); c.last.Load() < cut {
+			c.swept.Store(true)
 			t.m.Delete(k)
 		}
 		return true

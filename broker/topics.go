@@ -93,7 +93,7 @@ func (b *Broker) publishTopic(m *Message, waits *[]<-chan struct{}) int {
 	if n == 0 {
 		b.stats.NoSubscriber.Add(1)
 	}
-	t.counters.count(m.Dest.Name, n, m.Timestamp/1000)
+	t.counters.count(m.Origin, m.Dest.Name, 1, n, m.Timestamp/1000)
 	deliverGrouped(subs, m)
 	b.stats.Delivered.Add(uint64(n))
 	if waits != nil {
