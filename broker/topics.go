@@ -70,25 +70,7 @@ func (b *Broker) publishTopic(m *Message, waits *[]<-chan struct{}) int {
 		b.virtualTopics(m)
 	}
 	bp := matchPool.Get().(*[]*Subscription)
-	subs := (*bp)[:0]
-	t.mu.RLock()
-	subs = t.subs.Collect(m.Dest.Name, subs)
-	t.mu.RUnlock()
-
-	// Drop subscriptions whose owner may not read this concrete topic.
-	if len(subs) > 0 {
-		kept := subs[:0]
-		for _, s := range subs {
-			if s.Dest.Kind != m.Dest.Kind {
-				continue
-			}
-			if s.checkRead && !b.Allowed(s.Who, authz.Read, m.Dest) {
-				continue
-			}
-			kept = append(kept, s)
-		}
-		subs = kept
-	}
+	subs := b.matchTopic(m.Dest, (*bp)[:0])
 	n := len(subs)
 	if n == 0 {
 		b.stats.NoSubscriber.Add(1)
@@ -103,6 +85,30 @@ func (b *Broker) publishTopic(m *Message, waits *[]<-chan struct{}) int {
 	*bp = subs[:0]
 	matchPool.Put(bp)
 	return n
+}
+
+// matchTopic appends the subscriptions to d that get its messages: those
+// of its kind whose owner may read it.
+func (b *Broker) matchTopic(d dest.Destination, subs []*Subscription) []*Subscription {
+	t := &b.topics
+	t.mu.RLock()
+	subs = t.subs.Collect(d.Name, subs)
+	t.mu.RUnlock()
+	if len(subs) == 0 {
+		return subs
+	}
+	kept := subs[:0]
+	for _, s := range subs {
+		if s.Dest.Kind != d.Kind {
+			continue
+		}
+		if s.checkRead && !b.Allowed(s.Who, authz.Read, d) {
+			continue
+		}
+		kept = append(kept, s)
+	}
+	clear(subs[len(kept):])
+	return kept
 }
 
 // deliverGrouped calls each owner's Deliver once with all of its matching

@@ -42,12 +42,13 @@ type link struct {
 
 	dropPeer atomic.Bool // superseded by a duplex link the other way: forget the peer's state
 
-	acks      []uint64       // onAck's scratch (reader goroutine)
-	records   recordReader   // the reader goroutine's record decoder
-	origin    *broker.Origin // of the messages it receives (reader goroutine)
-	batchAcks []outFrame     // onBatch's scratch
-	waited    bool           // the reader waited for flow control: move the read deadline
-	maxBatch  int            // the writer closes a batch frame past this body size
+	acks      []uint64          // onAck's scratch (reader goroutine)
+	records   recordReader      // the reader goroutine's record decoder
+	origin    *broker.Origin    // of the messages it receives (reader goroutine)
+	batchAcks []outFrame        // onBatch's scratch
+	batchRun  []*broker.Message // onBatch's scratch
+	waited    bool              // the reader waited for flow control: move the read deadline
+	maxBatch  int               // the writer closes a batch frame past this body size
 	pingSeq   atomic.Uint64
 	pings     sync.Map // "p<n>" -> time sent
 	done      chan struct{}
@@ -275,8 +276,15 @@ func (l *link) onAck(id, more, denied string) {
 
 // onBatch publishes the messages of a batch frame locally, in order, and
 // queues the plain acknowledgements for the whole batch at once.
+// Consecutive unacknowledged messages to one topic, most of a QoS 0
+// stream, are published as a run (broker.PublishRun).
 func (l *link) onBatch(body []byte) error {
 	acks := l.batchAcks[:0]
+	run := l.batchRun[:0]
+	defer func() {
+		clear(run)
+		l.batchRun = run[:0]
+	}()
 	for len(body) > 0 {
 		rec, rest, err := nextRecord(body)
 		if err != nil {
@@ -292,17 +300,46 @@ func (l *link) onBatch(body []byte) error {
 		case err != nil:
 			return err
 		}
+		if fh.seq == 0 && !fh.sync && m.Dest.Kind == dest.Topic {
+			if !l.admit(m, fh, &acks) {
+				continue
+			}
+			if len(run) > 0 && run[0].Dest != m.Dest {
+				l.publishRun(run)
+				clear(run)
+				run = run[:0]
+			}
+			run = append(run, m)
+			continue
+		}
+		l.publishRun(run) // before this message, in order
+		clear(run)
+		run = run[:0]
 		l.onMessage(m, fh, &acks)
 	}
+	l.publishRun(run)
 	l.out.pushAll(acks)
 	l.batchAcks = acks[:0]
 	return nil
 }
 
-// onMessage publishes a forwarded message locally and acknowledges it: a
-// plain acknowledgement given at once is appended to acks, one given later
-// or a refusal is queued by itself.
-func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame) {
+// publishRun publishes unacknowledged messages to one topic. When a local
+// subscriber is draining but behind, it reads no more from the peer until
+// that one caught up (flow.go).
+func (l *link) publishRun(run []*broker.Message) {
+	for len(run) > 0 {
+		n, waits := l.br.b.PublishRun(run)
+		run = run[n:]
+		if len(waits) > 0 {
+			broker.WaitFlow(waits, qos0Wait, l.done)
+			l.waited = true
+		}
+	}
+}
+
+// admit makes the checks every forwarded message passes and stamps its
+// origin; it reports false for one it dropped or acknowledged already.
+func (l *link) admit(m *broker.Message, fh forwardHeaders, acks *[]outFrame) bool {
 	br := l.br
 	seq := fh.seq
 	br.in.Add(1)
@@ -313,22 +350,34 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame)
 			br.dedupe.resendsOver()
 		} else if br.dedupe.has(keyOf(m)) {
 			*acks = appendAck(*acks, seq) // a resend after a broken link: delivered already
-			return
+			return false
 		}
 	}
 	if contains(m.BrokerPath, br.b.ID()) {
 		*acks = appendAck(*acks, seq) // would loop back here
-		return
+		return false
 	}
 	if !l.initiator && br.b.AuthzEnabled() && !br.b.Allowed(l.ident, authz.Write, m.Dest) {
 		br.b.Denied("bridge", l.ident, br.key, authz.Write, m.Dest)
 		l.ack(seq, authz.Denial(l.ident, authz.Write, m.Dest).Error())
-		return
+		return false
 	}
 	if l.origin == nil {
 		l.origin = &broker.Origin{Bridge: br.key, ClientID: br.key, User: l.ident.User}
 	}
 	m.Origin = l.origin
+	return true
+}
+
+// onMessage publishes a forwarded message locally and acknowledges it: a
+// plain acknowledgement given at once is appended to acks, one given later
+// or a refusal is queued by itself.
+func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame) {
+	if !l.admit(m, fh, acks) {
+		return
+	}
+	br := l.br
+	seq := fh.seq
 	if fh.sync {
 		br.b.StoreRetained(m)
 		l.record(seq, m)

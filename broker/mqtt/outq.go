@@ -131,20 +131,28 @@ func (q *outq) pushAll(its []outItem) bool {
 // behind reports that the writer is falling behind, hot that the queue is
 // congested.
 func (q *outq) pushQoS0(it outItem, limit int) (dropped int, behind, hot bool) {
+	return q.pushQoS0Run([]outItem{it}, limit)
+}
+
+// pushQoS0Run is pushQoS0 for several deliveries, with one lock and at most
+// one writer start; congestion is looked at once, after the last.
+func (q *outq) pushQoS0Run(its []outItem, limit int) (dropped int, behind, hot bool) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return 1, false, false
-	}
-	if limit > 0 && q.qos0 >= limit {
-		dropped = q.evictOldestQoS0()
+		return len(its), false, false
 	}
 	if q.items == nil {
 		q.items = getItems()
 	}
-	q.items = append(q.items, it)
-	q.qos0++
-	q.bytes0 += len(it.msg.Payload)
+	for _, it := range its {
+		if limit > 0 && q.qos0 >= limit {
+			dropped += q.evictOldestQoS0()
+		}
+		q.items = append(q.items, it)
+		q.qos0++
+		q.bytes0 += len(it.msg.Payload)
+	}
 	behind = limit > 0 && q.qos0 > limit/4
 	if q.congested == nil && (limit > 0 && q.qos0 > limit/2 || q.bytes0 > qos0HighBytes) && q.running && !q.stalled() {
 		q.congested = make(chan struct{})

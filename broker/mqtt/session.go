@@ -86,6 +86,73 @@ func (s *session) Ready() bool {
 // highest granted QoS and all subscription identifiers [MQTT-3.3.4-2,
 // MQTT-3.3.4-3].
 func (s *session) Deliver(subs []*broker.Subscription, m *broker.Message) {
+	d, ok := s.deliveryOf(subs, m)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	behind := s.deliverLocked(d)
+	s.mu.Unlock()
+	if behind {
+		// This subscriber's writer is behind: let it run before the
+		// publisher reads more (scheduling fairness, not a wait; further
+		// behind, the publisher waits: flow.go).
+		runtime.Gosched()
+	}
+}
+
+// DeliverRun implements broker.RunSubscriber: the QoS 0 deliveries of the
+// run are queued on the connection with one lock and one writer start.
+func (s *session) DeliverRun(subs []*broker.Subscription, ms []*broker.Message) {
+	s.mu.Lock()
+	var (
+		behind bool
+		items  []outItem
+	)
+	if s.c != nil && !s.ended {
+		items = getItems()
+	}
+	flush := func() {
+		if len(items) == 0 {
+			return
+		}
+		n, b, hot := s.c.out.pushQoS0Run(items, items[0].sub.PendingLimit)
+		if n > 0 {
+			s.dropped.Add(uint64(n))
+		}
+		if hot {
+			s.hot.Store(true)
+		}
+		behind = behind || b
+		clear(items)
+		items = items[:0]
+	}
+	for _, m := range ms {
+		d, ok := s.deliveryOf(subs, m)
+		if !ok {
+			continue
+		}
+		if d.qos == 0 && items != nil {
+			items = append(items, outItem{msg: d.msg, sub: d.sub, retain: d.retain, subIDs: d.subIDs})
+			continue
+		}
+		flush() // in order with what goes another way
+		behind = s.deliverLocked(d) || behind
+	}
+	flush()
+	if items != nil {
+		putItems(items)
+	}
+	s.mu.Unlock()
+	if behind {
+		runtime.Gosched() // as in Deliver
+	}
+}
+
+// deliveryOf is how m goes out to this session: once, with the highest
+// granted QoS and all subscription identifiers [MQTT-3.3.4-2,
+// MQTT-3.3.4-3]; ok is false when no subscription takes it.
+func (s *session) deliveryOf(subs []*broker.Subscription, m *broker.Message) (d delivery, ok bool) {
 	var (
 		qos    byte
 		retain bool
@@ -109,18 +176,9 @@ func (s *session) Deliver(subs []*broker.Subscription, m *broker.Message) {
 		}
 	}
 	if first == nil {
-		return
+		return delivery{}, false
 	}
-	d := delivery{msg: m, sub: first, qos: qos, retain: retain, subIDs: ids}
-	s.mu.Lock()
-	behind := s.deliverLocked(d)
-	s.mu.Unlock()
-	if behind {
-		// This subscriber's writer is behind: let it run before the
-		// publisher reads more (scheduling fairness, not a wait; further
-		// behind, the publisher waits: flow.go).
-		runtime.Gosched()
-	}
+	return delivery{msg: m, sub: first, qos: qos, retain: retain, subIDs: ids}, true
 }
 
 // deliverLocked routes d: QoS 0 straight to the connection (or dropped when
