@@ -33,6 +33,7 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 	adminAddr := fs.String("admin", envOrSet("HASHI_ADMIN", "127.0.0.1:8161"), `admin HTTP listener (console, JSON API, metrics); "" turns it off (env HASHI_ADMIN)`)
 	adminTLS := fs.Bool("admin-tls", false, "serve the admin listener over HTTPS with the <sslContext> key store")
 	pprofAddr := fs.String("pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
+	adaptiveProcs := fs.Bool("adaptive-procs", true, "run on one thread while the broker uses under a quarter of a core (lower latency, like an event loop) and on every core once it uses half of one; off when GOMAXPROCS is set")
 	consoleGroups := fs.String("console-groups", "admins,activemq-webconsole", "groups whose users may log in to the console and admin API")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -60,6 +61,9 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		text, _ = os.ReadFile(*cfgPath)
 	}
 	defer startGCTuner(gcFloor)()
+	if *adaptiveProcs {
+		defer startProcsTuner(log)()
+	}
 	if *pprofAddr != "" {
 		if err := startPprof(*pprofAddr, log); err != nil {
 			log.Error("cannot start the profiling listener", "error", err)
