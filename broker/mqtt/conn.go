@@ -242,10 +242,10 @@ func (c *conn) handleAck(p *packet.Ack) error {
 	switch p.PacketType {
 	case packet.TypePubrec:
 		if c.sess.pubrec(p.PacketID, p.ReasonCode.IsError()) && !p.ReasonCode.IsError() {
-			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: p.PacketID}})
+			c.out.push(ackItem(packet.TypePubrel, p.PacketID, packet.Success))
 		} else if !p.ReasonCode.IsError() {
 			// Unknown id: answer so the client can finish [MQTT-4.3.3-?].
-			c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: p.PacketID, ReasonCode: packet.PacketIdentifierNotFound}})
+			c.out.push(ackItem(packet.TypePubrel, p.PacketID, packet.PacketIdentifierNotFound))
 		}
 	case packet.TypePubrel:
 		code := packet.Success
@@ -259,7 +259,7 @@ func (c *conn) handleAck(p *packet.Ack) error {
 		if c.version < packet.V5 {
 			code = packet.Success
 		}
-		c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubcomp, PacketID: p.PacketID, ReasonCode: code}})
+		c.out.push(ackItem(packet.TypePubcomp, p.PacketID, code))
 	case packet.TypePubcomp:
 		c.sess.acked(p.PacketID, c.now)
 	}

@@ -8,10 +8,17 @@ import (
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
 )
 
-// outItem is one packet waiting for the connection's writer: a control packet
-// built by the reader, or a message delivery encoded by the writer.
+// outItem is one packet waiting for the connection's writer: an
+// acknowledgement or another control packet built by the reader, or a
+// message delivery encoded by the writer.
 type outItem struct {
-	ctl packet.Packet // non-nil for control packets
+	ctl packet.Packet // non-nil for control packets other than acknowledgements
+
+	// ack, when not 0, is the PUBACK, PUBREC, PUBREL or PUBCOMP for pid,
+	// with code: one per QoS 1/2 message, so it is not a packet.Packet,
+	// which would be an allocation each.
+	ack  packet.Type
+	code packet.ReasonCode
 
 	msg    *broker.Message
 	sub    *broker.Subscription // for drop accounting; nil for resends
@@ -65,6 +72,11 @@ type outq struct {
 	looked    bool   // lastAcked is from a look since the last progress
 	probedAt  int64  // unix nanos of the last look
 	stuck     bool   // what the last look found
+}
+
+// ackItem is the acknowledgement t of packet pid with code.
+func ackItem(t packet.Type, pid uint16, code packet.ReasonCode) outItem {
+	return outItem{ack: t, pid: pid, code: code}
 }
 
 func newOutq(start func()) *outq { return &outq{start: start, held: true} }
@@ -293,7 +305,7 @@ func (q *outq) Len() int {
 func (q *outq) evictOldestQoS0() int {
 	for j := q.head; j < len(q.items); j++ {
 		old := q.items[j]
-		if old.ctl != nil || old.qos != 0 || old.msg == nil {
+		if old.msg == nil || old.qos != 0 {
 			continue
 		}
 		if old.sub != nil {

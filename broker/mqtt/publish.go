@@ -153,7 +153,7 @@ func (c *conn) ack(t packet.Type, pid uint16, code packet.ReasonCode) {
 // ackAfter sends an acknowledgement once waits are closed, in order with
 // the acknowledgements before it.
 func (c *conn) ackAfter(t packet.Type, pid uint16, code packet.ReasonCode, waits []<-chan struct{}) {
-	c.sendAck(outItem{ctl: &packet.Ack{PacketType: t, PacketID: pid, ReasonCode: code}}, waits)
+	c.sendAck(ackItem(t, pid, code), waits)
 }
 
 // canWrite checks write permission on a concrete topic, cached per

@@ -377,7 +377,7 @@ func (s *session) attachLocked(c *conn) {
 // PUBLISH with DUP, or PUBREL once PUBREC was received. s.mu must be held.
 func (s *session) resendLocked(f *inflight) {
 	if f.pubrec {
-		s.c.out.push(outItem{ctl: &packet.Ack{PacketType: packet.TypePubrel, PacketID: f.pid}})
+		s.c.out.push(ackItem(packet.TypePubrel, f.pid, packet.Success))
 		return
 	}
 	s.c.out.push(outItem{msg: f.msg, sub: f.sub, qos: f.qos, pid: f.pid, retain: f.retain, subIDs: f.subIDs, dup: true})

@@ -114,6 +114,15 @@ func (c *conn) write(b *batch) bool {
 
 // encode adds one queued item to the batch.
 func (c *conn) encode(b *batch, it *outItem, now time.Time) {
+	if it.ack != 0 {
+		out, err := packet.AppendAck(b.buf, c.version, it.ack, it.pid, it.code)
+		if err != nil {
+			c.logger().Error("cannot encode packet", "packet", it.ack.String(), "error", err)
+			return
+		}
+		b.buf = out
+		return
+	}
 	if it.ctl != nil {
 		out, err := packet.Append(b.buf, it.ctl, c.version)
 		if err != nil {

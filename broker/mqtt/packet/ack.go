@@ -35,9 +35,20 @@ func (*Auth) Type() Type { return TypeAuth }
 
 func isAckType(t Type) bool { return t >= TypePuback && t <= TypePubcomp }
 
-func decodeAck(t Type, body []byte, version byte) (Packet, error) {
+// decodeAck decodes PUBACK, PUBREC, PUBREL and PUBCOMP, into r's lent Ack
+// when r borrows (Reader.Borrow).
+func decodeAck(t Type, body []byte, version byte, r *Reader) (Packet, error) {
 	d := decoder{b: body, typ: t, version: version}
-	a := &Ack{PacketType: t}
+	var a *Ack
+	if r != nil && r.Borrow {
+		if r.ack == nil {
+			r.ack = new(Ack)
+		}
+		a = r.ack
+		*a = Ack{PacketType: t}
+	} else {
+		a = &Ack{PacketType: t}
+	}
 	var err error
 	if a.PacketID, err = d.packetID(); err != nil {
 		return nil, err
@@ -93,6 +104,22 @@ func appendReasonProps(dst []byte, code ReasonCode, props *Properties, n, pl int
 		return dst
 	}
 	return appendProps(dst, props, pl)
+}
+
+// AppendAck appends a PUBACK, PUBREC, PUBREL or PUBCOMP without properties
+// to dst: what Append does for an *Ack, without the Ack escaping to the heap.
+// A broker acknowledges every QoS 1 and 2 message this way.
+func AppendAck(dst []byte, version byte, t Type, pid uint16, code ReasonCode) ([]byte, error) {
+	a := Ack{PacketType: t, PacketID: pid, ReasonCode: code}
+	if !validVersion(version) {
+		return dst, newErr(UnsupportedProtocolVersion, t, "cannot encode for protocol level "+strconv.Itoa(int(version)))
+	}
+	n, err := a.remLen(version)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, byte(t)<<4|fixedFlags(t), byte(n)) // n <= 3: a one-byte Remaining Length
+	return a.appendBody(dst, version), nil
 }
 
 func (a *Ack) remLen(version byte) (int, error) {

@@ -62,7 +62,7 @@ func decodeBody(b0 byte, body []byte, version byte, owned bool, r *Reader) (Pack
 	case TypePublish:
 		return decodePublish(b0, body, version, owned, r)
 	case TypePuback, TypePubrec, TypePubrel, TypePubcomp:
-		return decodeAck(t, body, version)
+		return decodeAck(t, body, version, r)
 	case TypeSubscribe:
 		return decodeSubscribe(body, version)
 	case TypeSuback:

@@ -40,11 +40,13 @@ type Reader struct {
 	Version byte
 
 	// Borrow makes Read return every PUBLISH in one Publish value owned by
-	// the Reader, its Payload aliasing the read buffer: both are valid
-	// until the next Read. A caller that copies what it keeps saves an
-	// allocation and a copy per message.
+	// the Reader, its Payload aliasing the read buffer, and every PUBACK,
+	// PUBREC, PUBREL and PUBCOMP in one Ack value: all are valid until the
+	// next Read. A caller that copies what it keeps saves an allocation
+	// (and for PUBLISH a copy) per message.
 	Borrow bool
-	pub    *Publish // the lent packet, made on the first PUBLISH
+	pub    *Publish // the lent PUBLISH, made on the first one
+	ack    *Ack     // the lent acknowledgement, made on the first one
 
 	br   *bufio.Reader
 	src  io.Reader
