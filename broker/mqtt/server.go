@@ -149,7 +149,7 @@ func (s *Server) Session(clientID string) (SessionInfo, bool) {
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	info := SessionInfo{ClientID: ss.id, Connected: ss.c != nil, Inflight: len(ss.inflight), Pending: ss.pending.Len(), Dropped: ss.dropped.Load()}
+	info := SessionInfo{ClientID: ss.id, Connected: ss.c != nil, Inflight: ss.win.n, Pending: ss.pending.Len(), Dropped: ss.dropped.Load()}
 	if ss.c != nil {
 		info.Queued = ss.c.out.Len()
 	}

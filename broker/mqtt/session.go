@@ -22,14 +22,6 @@ type delivery struct {
 	subIDs []uint32
 }
 
-// inflight is a QoS 1/2 delivery sent to the client and not yet acknowledged.
-type inflight struct {
-	delivery
-	pid    uint16
-	order  uint64
-	pubrec bool // QoS 2: PUBREC received, PUBREL sent, waiting for PUBCOMP
-}
-
 // session is the server side of an MQTT session. It outlives connections
 // when the client asked for a persistent session (clean session 0, or a
 // session expiry interval in MQTT 5).
@@ -44,15 +36,14 @@ type session struct {
 	version   byte
 	expiry    time.Duration // how long the session outlives its connection; -1 forever
 	subs      map[string]*broker.Subscription
-	inflight  map[uint32]*inflight // by packet id (uint32 keys hash on the fast path)
-	pending   fifo.FIFO[delivery]  // QoS 1/2 waiting for the send quota or for the client
-	congested chan struct{}        // non-nil while reliable publishers wait (flow.go)
-	lastAck   int64                // unix nanos of the client's last PUBACK/PUBCOMP
-	hot       atomic.Bool          // the connection's queue may be congested (flow.go)
-	held      []*inflight          // in flight from an earlier connection, not yet resent (quota)
-	sending   []outItem            // fill's deliveries on their way to the connection
-	inbound2  map[uint32]struct{}  // QoS 2 packet ids received, PUBREL pending
-	nextPID   uint16
+	win       window              // in flight: sent, not yet acknowledged
+	pending   fifo.FIFO[delivery] // QoS 1/2 waiting for the send quota or for the client
+	congested chan struct{}       // non-nil while reliable publishers wait (flow.go)
+	lastAck   int64               // unix nanos of the client's last PUBACK/PUBCOMP
+	hot       atomic.Bool         // the connection's queue may be congested (flow.go)
+	held      []uint16            // ids in flight from an earlier connection, not yet resent (quota)
+	sending   []outItem           // fill's deliveries on their way to the connection
+	inbound2  map[uint32]struct{} // QoS 2 packet ids received, PUBREL pending
 	order     uint64
 	sendQuota int // client's receive maximum
 	maxQueued int
@@ -203,7 +194,7 @@ func (s *session) deliverLocked(d delivery) (behind bool) {
 		}
 		return behind
 	}
-	if s.c != nil && s.pending.Len() == 0 && len(s.inflight) < s.sendQuota {
+	if s.c != nil && s.pending.Len() == 0 && s.win.n < s.sendQuota {
 		s.sendLocked(d)
 		return false
 	}
@@ -230,28 +221,9 @@ func (s *session) sendLocked(d delivery) { s.c.out.push(s.putInFlight(d)) }
 // putInFlight gives d a packet id in the window and returns what the
 // connection sends for it. s.mu must be held.
 func (s *session) putInFlight(d delivery) outItem {
-	pid := s.allocPID()
 	s.order++
-	f := &inflight{delivery: d, pid: pid, order: s.order}
-	if s.inflight == nil {
-		s.inflight = make(map[uint32]*inflight)
-	}
-	s.inflight[uint32(pid)] = f
-	return outItem{msg: d.msg, sub: d.sub, qos: d.qos, pid: pid, retain: d.retain, subIDs: d.subIDs}
-}
-
-// allocPID returns a packet identifier not in use by an in-flight delivery
-// [MQTT-2.2.1-3]. The window is at most 65535, so one is always free.
-func (s *session) allocPID() uint16 {
-	for {
-		s.nextPID++
-		if s.nextPID == 0 {
-			s.nextPID = 1
-		}
-		if _, used := s.inflight[uint32(s.nextPID)]; !used {
-			return s.nextPID
-		}
-	}
+	f := s.win.add(d, s.order)
+	return outItem{msg: d.msg, sub: d.sub, qos: d.qos, pid: f.pid, retain: d.retain, subIDs: d.subIDs}
 }
 
 // fill resends held deliveries, then moves pending ones into the window,
@@ -260,17 +232,18 @@ func (s *session) fill() {
 	if s.c == nil {
 		return
 	}
-	for len(s.held) > 0 && len(s.inflight)-len(s.held) < s.sendQuota {
-		f := s.held[0]
-		s.held[0] = nil
+	for len(s.held) > 0 && s.win.n-len(s.held) < s.sendQuota {
+		pid := s.held[0]
 		s.held = s.held[1:]
-		s.resendLocked(f)
+		if f := s.win.get(pid); f != nil {
+			s.resendLocked(f)
+		}
 	}
 	if len(s.held) == 0 {
 		s.held = nil
 	}
 	var now time.Time // read only for messages that can expire
-	for s.pending.Len() > 0 && len(s.inflight) < s.sendQuota {
+	for s.pending.Len() > 0 && s.win.n < s.sendQuota {
 		d := s.pending.Pop()
 		if d.msg.Expiry != 0 && now.IsZero() {
 			now = time.Now()
@@ -300,7 +273,7 @@ func (s *session) ackedAll(pids []uint16, now time.Time) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, pid := range pids {
-		if f, ok := s.inflight[uint32(pid)]; ok {
+		if f := s.win.get(pid); f != nil {
 			s.removeLocked(f)
 			n++
 		}
@@ -316,10 +289,12 @@ func (s *session) ackedAll(pids []uint16, now time.Time) int {
 // removeLocked takes f out of the window (and out of held, should the client
 // acknowledge a delivery of an earlier connection before its resend).
 func (s *session) removeLocked(f *inflight) {
-	delete(s.inflight, uint32(f.pid))
-	if i := slices.Index(s.held, f); i >= 0 {
-		s.held = slices.Delete(s.held, i, i+1)
+	if len(s.held) > 0 {
+		if i := slices.Index(s.held, f.pid); i >= 0 {
+			s.held = slices.Delete(s.held, i, i+1)
+		}
 	}
+	s.win.remove(f)
 }
 
 // pubrec handles PUBREC: the QoS 2 delivery moves to its second phase. It
@@ -327,8 +302,8 @@ func (s *session) removeLocked(f *inflight) {
 func (s *session) pubrec(pid uint16, failed bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.inflight[uint32(pid)]
-	if !ok {
+	f := s.win.get(pid)
+	if f == nil {
 		return false
 	}
 	if failed {
@@ -355,16 +330,14 @@ func (s *session) attachLocked(c *conn) {
 		s.expTimer.Stop()
 		s.expTimer = nil
 	}
-	fs := make([]*inflight, 0, len(s.inflight))
-	for _, f := range s.inflight {
-		fs = append(fs, f)
-	}
+	fs := make([]*inflight, 0, s.win.n)
+	s.win.each(func(f *inflight) { fs = append(fs, f) })
 	slices.SortFunc(fs, func(a, b *inflight) int { return cmp.Compare(a.order, b.order) })
 	s.held = nil
 	sent := 0
 	for _, f := range fs {
 		if !f.pubrec && sent >= s.sendQuota {
-			s.held = append(s.held, f)
+			s.held = append(s.held, f.pid)
 			continue
 		}
 		s.resendLocked(f)
@@ -387,5 +360,5 @@ func (s *session) resendLocked(f *inflight) {
 func (s *session) counts() (inflight, pending int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.inflight), s.pending.Len()
+	return s.win.n, s.pending.Len()
 }

@@ -92,7 +92,7 @@ func (ss *session) endLocked() {
 		ss.expTimer.Stop()
 		ss.expTimer = nil
 	}
-	clear(ss.inflight)
+	ss.win.reset()
 	ss.held = nil
 	ss.pending.Drain()
 	clear(ss.inbound2)
