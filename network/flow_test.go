@@ -188,3 +188,81 @@ func TestNetworkQoS0WaitingReceiverKeepsLinkUp(t *testing.T) {
 		t.Fatalf("the link went down while the receiver waited (up since %v, now %v; %d dropped)", first.Since, in.Since, in.Dropped)
 	}
 }
+
+// gatedSubscriber queues what it is given and takes nothing until the gate
+// opens; it reports itself congested while anything waits. It remembers
+// the longest its queue grew.
+type gatedSubscriber struct {
+	mu      sync.Mutex
+	queue   []string
+	got     []string
+	most    int
+	open    bool
+	drained chan struct{}
+}
+
+func (s *gatedSubscriber) Deliver(_ []*broker.Subscription, m *broker.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open {
+		s.got = append(s.got, string(m.Payload))
+		return
+	}
+	s.queue = append(s.queue, string(m.Payload))
+	s.most = max(s.most, len(s.queue))
+}
+
+func (s *gatedSubscriber) Congested(*broker.Message) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return nil
+	}
+	return s.drained
+}
+
+func (s *gatedSubscriber) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open = true
+	s.got = append(s.got, s.queue...)
+	s.queue = nil
+	close(s.drained)
+}
+
+func (s *gatedSubscriber) state() (queued, got, most int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue), len(s.got), s.most
+}
+
+// Reliable forwards published here into a congested subscriber are
+// acknowledged only once it drained, message by message or in a run: the
+// peer's window, not this broker's subscriber, holds the backlog; then
+// everything arrives in order and the window empties.
+func TestNetworkReliableAcksWaitForCongestedReceiver(t *testing.T) {
+	b := newNode(t, "b")
+	nc := connector("a_to_b", false, "tcp://"+b.addr)
+	nc.PrefetchSize = 100
+	a := newNode(t, "a", nc)
+	sub := &gatedSubscriber{drained: make(chan struct{})}
+	b.b.Subscribe(&broker.Subscription{Dest: dest.T("doors.>"), Owner: sub, QoS: 1, ClientID: "gated"})
+	a.waitDemand("a_to_b", 1)
+	const n = 1000
+	var want []string
+	for i := range n {
+		want = append(want, fmt.Sprintf("door-%04d", i))
+		a.publish("doors.lock-42.state", want[i], 1)
+	}
+	waitUntil(t, 10*time.Second, "the window's 100 messages at the gated subscriber", func() bool { q, _, _ := sub.state(); return q >= 100 })
+	a.waitBridge("a_to_b", func(in Info) bool { return in.Inflight == 100 && in.Pending == n-100 }, "a full window, the rest pending")
+	sub.release()
+	waitUntil(t, 10*time.Second, "every message at the subscriber", func() bool { _, got, _ := sub.state(); return got == n })
+	if !slices.Equal(sub.got, want) {
+		t.Fatalf("the subscriber got %d messages, not the %d sent in order", len(sub.got), n)
+	}
+	if _, _, most := sub.state(); most > 100 {
+		t.Fatalf("the subscriber's queue grew to %d messages, beyond the peer's window of 100", most)
+	}
+	a.waitBridge("a_to_b", func(in Info) bool { return in.Inflight == 0 && in.Pending == 0 }, "the window empty")
+}

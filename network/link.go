@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type link struct {
 	origin    *broker.Origin    // of the messages it receives (reader goroutine)
 	batchAcks []outFrame        // onBatch's scratch
 	batchRun  []*broker.Message // onBatch's scratch
+	batchSeqs []uint64          // the sequence numbers of batchRun's messages
 	waited    bool              // the reader waited for flow control: move the read deadline
 	maxBatch  int               // the writer closes a batch frame past this body size
 	pingSeq   atomic.Uint64
@@ -276,14 +278,19 @@ func (l *link) onAck(id, more, denied string) {
 
 // onBatch publishes the messages of a batch frame locally, in order, and
 // queues the plain acknowledgements for the whole batch at once.
-// Consecutive unacknowledged messages to one topic, most of a QoS 0
-// stream, are published as a run (broker.PublishRun).
+// Consecutive messages to one topic, most of a stream, are published as a
+// run (broker.PublishRun).
 func (l *link) onBatch(body []byte) error {
 	acks := l.batchAcks[:0]
-	run := l.batchRun[:0]
+	run, seqs := l.batchRun[:0], l.batchSeqs[:0]
+	flush := func() {
+		l.publishRun(run, seqs, &acks)
+		clear(run)
+		run, seqs = run[:0], seqs[:0]
+	}
 	defer func() {
 		clear(run)
-		l.batchRun = run[:0]
+		l.batchRun, l.batchSeqs = run[:0], seqs[:0]
 	}()
 	for len(body) > 0 {
 		rec, rest, err := nextRecord(body)
@@ -300,41 +307,74 @@ func (l *link) onBatch(body []byte) error {
 		case err != nil:
 			return err
 		}
-		if fh.seq == 0 && !fh.sync && m.Dest.Kind == dest.Topic {
+		if !fh.sync && m.Dest.Kind == dest.Topic {
 			if !l.admit(m, fh, &acks) {
 				continue
 			}
 			if len(run) > 0 && run[0].Dest != m.Dest {
-				l.publishRun(run)
-				clear(run)
-				run = run[:0]
+				flush()
 			}
-			run = append(run, m)
+			run, seqs = append(run, m), append(seqs, fh.seq)
 			continue
 		}
-		l.publishRun(run) // before this message, in order
-		clear(run)
-		run = run[:0]
+		flush() // before this message, in order
 		l.onMessage(m, fh, &acks)
 	}
-	l.publishRun(run)
+	flush()
 	l.out.pushAll(acks)
 	l.batchAcks = acks[:0]
 	return nil
 }
 
-// publishRun publishes unacknowledged messages to one topic. When a local
-// subscriber is draining but behind, it reads no more from the peer until
-// that one caught up (flow.go).
-func (l *link) publishRun(run []*broker.Message) {
+// publishRun publishes admitted messages to one topic, seqs[i] being the
+// sequence number of run[i] (0 for one sent without acknowledgement), and
+// acknowledges the reliable ones, as onMessage does message by message.
+// When a local subscriber is draining but behind, the link reads no more
+// from the peer until that one caught up if the messages published last
+// include unacknowledged ones, and acknowledges reliable ones only then,
+// which slows the peer through its window while the link keeps reading
+// (flow.go).
+func (l *link) publishRun(run []*broker.Message, seqs []uint64, acks *[]outFrame) {
 	for len(run) > 0 {
 		n, waits := l.br.b.PublishRun(run)
-		run = run[n:]
-		if len(waits) > 0 {
-			broker.WaitFlow(waits, qos0Wait, l.done)
-			l.waited = true
+		if len(waits) == 0 {
+			for i, seq := range seqs[:n] {
+				if seq != 0 {
+					l.record(seq, run[i])
+					*acks = appendAck(*acks, seq)
+				}
+			}
+		} else {
+			l.ackDrained(run[:n], seqs[:n], waits)
+			if slices.Contains(seqs[:n], 0) {
+				broker.WaitFlow(waits, qos0Wait, l.done)
+				l.waited = true
+			}
+		}
+		run, seqs = run[n:], seqs[n:]
+	}
+}
+
+// ackDrained acknowledges the reliable messages of run once the congested
+// receivers drained (or after a while: the peer must not resend them).
+func (l *link) ackDrained(run []*broker.Message, seqs []uint64, waits []<-chan struct{}) {
+	var ms []*broker.Message
+	var ss []uint64
+	for i, seq := range seqs {
+		if seq != 0 {
+			ms, ss = append(ms, run[i]), append(ss, seq)
 		}
 	}
+	if len(ss) == 0 {
+		return
+	}
+	go func() {
+		broker.WaitFlow(waits, 5*time.Second, l.done)
+		for i, seq := range ss {
+			l.record(seq, ms[i])
+			l.ack(seq, "")
+		}
+	}()
 }
 
 // admit makes the checks every forwarded message passes and stamps its
@@ -395,11 +435,7 @@ func (l *link) onMessage(m *broker.Message, fh forwardHeaders, acks *[]outFrame)
 		if len(waits) > 0 && seq != 0 {
 			// A congested receiver here: acknowledge once it drained, so
 			// the peer's window slows the far publisher; keep reading.
-			go func() {
-				broker.WaitFlow(waits, 5*time.Second, l.done)
-				l.record(seq, m)
-				l.ack(seq, "")
-			}()
+			l.ackDrained([]*broker.Message{m}, []uint64{seq}, waits)
 			return
 		}
 		l.record(seq, m)

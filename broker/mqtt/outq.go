@@ -143,12 +143,13 @@ func (q *outq) pushAll(its []outItem) bool {
 // behind reports that the writer is falling behind, hot that the queue is
 // congested.
 func (q *outq) pushQoS0(it outItem, limit int) (dropped int, behind, hot bool) {
-	return q.pushQoS0Run([]outItem{it}, limit)
+	return q.pushRun([]outItem{it}, limit)
 }
 
-// pushQoS0Run is pushQoS0 for several deliveries, with one lock and at most
-// one writer start; congestion is looked at once, after the last.
-func (q *outq) pushQoS0Run(its []outItem, limit int) (dropped int, behind, hot bool) {
+// pushRun queues several deliveries with one lock and at most one writer
+// start: QoS 0 ones as pushQoS0 does, QoS 1/2 ones (in flight already) as
+// push does. Congestion is looked at once, after the last.
+func (q *outq) pushRun(its []outItem, limit int) (dropped int, behind, hot bool) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -158,6 +159,10 @@ func (q *outq) pushQoS0Run(its []outItem, limit int) (dropped int, behind, hot b
 		q.items = getItems()
 	}
 	for _, it := range its {
+		if it.qos > 0 {
+			q.items = append(q.items, it)
+			continue
+		}
 		if limit > 0 && q.qos0 >= limit {
 			dropped += q.evictOldestQoS0()
 		}

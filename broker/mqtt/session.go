@@ -92,8 +92,9 @@ func (s *session) Deliver(subs []*broker.Subscription, m *broker.Message) {
 	}
 }
 
-// DeliverRun implements broker.RunSubscriber: the QoS 0 deliveries of the
-// run are queued on the connection with one lock and one writer start.
+// DeliverRun implements broker.RunSubscriber: the deliveries of the run that
+// go out at once (QoS 0, and QoS 1/2 while the window has room) are queued
+// on the connection with one lock and one writer start.
 func (s *session) DeliverRun(subs []*broker.Subscription, ms []*broker.Message) {
 	s.mu.Lock()
 	var (
@@ -107,7 +108,7 @@ func (s *session) DeliverRun(subs []*broker.Subscription, ms []*broker.Message) 
 		if len(items) == 0 {
 			return
 		}
-		n, b, hot := s.c.out.pushQoS0Run(items, items[0].sub.PendingLimit)
+		n, b, hot := s.c.out.pushRun(items, items[0].sub.PendingLimit)
 		if n > 0 {
 			s.dropped.Add(uint64(n))
 		}
@@ -123,8 +124,13 @@ func (s *session) DeliverRun(subs []*broker.Subscription, ms []*broker.Message) 
 		if !ok {
 			continue
 		}
-		if d.qos == 0 && items != nil {
+		switch {
+		case items == nil:
+		case d.qos == 0:
 			items = append(items, outItem{msg: d.msg, sub: d.sub, retain: d.retain, subIDs: d.subIDs})
+			continue
+		case s.pending.Len() == 0 && s.win.n < s.sendQuota:
+			items = append(items, s.putInFlight(d)) // as deliverLocked would send it
 			continue
 		}
 		flush() // in order with what goes another way
