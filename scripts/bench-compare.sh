@@ -27,10 +27,14 @@ DURATION=3s
 CONNS=10000
 HOLD=3s
 QUEUE_MSGS=100000
+# Latency is measured in short runs, the brokers alternating, so that the
+# machine's load drifting over seconds lands on every broker alike.
+LATENCY_SLICES=3
+LATENCY_DURATION=1s
 QUICK=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) QUICK=1; ROUNDS=1; DURATION=1500ms; HOLD=1s; QUEUE_MSGS=30000 ;;
+	--quick) QUICK=1; ROUNDS=1; DURATION=1500ms; HOLD=1s; QUEUE_MSGS=30000; LATENCY_DURATION=500ms ;;
 	--rounds) ROUNDS=$2; shift ;;
 	--duration) DURATION=$2; shift ;;
 	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -335,8 +339,12 @@ round() {
 	for b in "${order[@]}"; do bench "$RESULTS" qos0-fanin-16k "$b" "QoS 0 fan-in 8→1, 16 KiB" mb_per_sec,msgs_per_sec fanin --url "${URL[$b]}" --qos 0 --size 16384 --duration "$DURATION"; done
 	for b in "${order[@]}"; do bench "$RESULTS" qos1-fanin "$b" "QoS 1 fan-in 8→1" msgs_per_sec fanin --url "${URL[$b]}" --qos 1 --duration "$DURATION"; done
 	for b in "${order[@]}"; do bench "$RESULTS" qos1-fanout "$b" "QoS 1 fan-out 1→8" msgs_per_sec fanout --url "${URL[$b]}" --qos 1 --duration "$DURATION"; done
-	for b in "${order[@]}"; do bench "$RESULTS" latency-qos0 "$b" "Latency QoS 0 at 2,000/s" p50_us,p90_us latency --url "${URL[$b]}" --qos 0 --rate 2000 --duration "$DURATION"; done
-	for b in "${order[@]}"; do bench "$RESULTS" latency-qos1 "$b" "Latency QoS 1 at 2,000/s" p50_us,p90_us latency --url "${URL[$b]}" --qos 1 --rate 2000 --duration "$DURATION"; done
+	local q k
+	for q in 0 1; do
+		for ((k = 0; k < LATENCY_SLICES; k++)); do
+			for b in "${order[@]}"; do bench "$RESULTS" latency-qos$q "$b" "Latency QoS $q at 2,000/s" p50_us,p90_us latency --url "${URL[$b]}" --qos $q --rate 2000 --duration "$LATENCY_DURATION"; done
+		done
+	done
 	for b in $(rotate "$ROUND" hashi activemq); do
 		# Bounded by count, not time: the consumer may be slower than the
 		# producer, and the backlog is part of what is measured.
@@ -454,8 +462,9 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 
 	QoS 0 runs publish as fast as the publishers can, so the brokers differ in how much they
 	accept, queue and drop; read msgs/s together with the losses. Latency runs publish at a fixed
-	2,000 msgs/s (one publisher, one subscriber); the delay is measured from the send time in the
-	payload, one clock for both ends. Connections: the broker's resident memory (VmRSS) after
+	2,000 msgs/s (one publisher, one subscriber), ${LATENCY_SLICES} runs of ${LATENCY_DURATION} per broker and round, the
+	brokers alternating run by run; the delay is measured from the send time in the payload, one
+	clock for both ends. Connections: the broker's resident memory (VmRSS) after
 	$(group3 "$CONNS") MQTT connections with a 60 s keep-alive were opened and acknowledged, minus before,
 	per connection, each on a freshly started broker (for ActiveMQ this is growth of a JVM whose
 	heap is reserved up front), and the rate at which they were acknowledged with 32 connecting
