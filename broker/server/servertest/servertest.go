@@ -22,7 +22,7 @@ import (
 // Broker is one in-process broker.
 type Broker struct {
 	Srv *server.Server
-	Log *SyncBuffer // the broker's log, JSON lines at debug level
+	Log *SyncBuffer // the broker's log, JSON lines at debug level (warn in benchmarks)
 
 	t    testing.TB
 	once sync.Once
@@ -39,7 +39,11 @@ func Start(t testing.TB, children string, opts server.Options) *Broker {
 		t.Fatalf("config: %v", problems)
 	}
 	logs := &SyncBuffer{}
-	log := hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug, JSONFormat: true})
+	level := hclog.Debug
+	if _, ok := t.(*testing.B); ok {
+		level = hclog.Warn // a benchmark measures the broker, not its debug log
+	}
+	log := hclog.New(&hclog.LoggerOptions{Output: logs, Level: level, JSONFormat: true})
 	srv, err := server.NewWithOptions(cfg, log, opts)
 	if err != nil {
 		t.Fatal(err)
