@@ -329,11 +329,10 @@ func (l *link) onBatch(body []byte) error {
 // publishRun publishes admitted messages to one topic, seqs[i] being the
 // sequence number of run[i] (0 for one sent without acknowledgement), and
 // acknowledges the reliable ones, as onMessage does message by message.
-// When a local subscriber is draining but behind, the link reads no more
-// from the peer until that one caught up if the messages published last
-// include unacknowledged ones, and acknowledges reliable ones only then,
-// which slows the peer through its window while the link keeps reading
-// (flow.go).
+// When a local subscriber is draining but behind (flow.go), the reliable
+// messages just published are acknowledged once it caught up, which slows
+// the peer through its window, and if unacknowledged ones were among them
+// the link reads no more from the peer until then.
 func (l *link) publishRun(run []*broker.Message, seqs []uint64, acks *[]outFrame) {
 	for len(run) > 0 {
 		n, waits := l.br.b.PublishRun(run)
@@ -356,7 +355,8 @@ func (l *link) publishRun(run []*broker.Message, seqs []uint64, acks *[]outFrame
 }
 
 // ackDrained acknowledges the reliable messages of run once the congested
-// receivers drained (or after a while: the peer must not resend them).
+// receivers drained, or after 5 s at most: they were delivered here, and a
+// peer holding them unacknowledged would resend them after a reconnect.
 func (l *link) ackDrained(run []*broker.Message, seqs []uint64, waits []<-chan struct{}) {
 	var ms []*broker.Message
 	var ss []uint64
