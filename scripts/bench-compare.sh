@@ -354,7 +354,7 @@ round() {
 	# freed by an earlier run would hide what a connection costs.
 	for b in "${order[@]}"; do
 		if start "conns-$b-$ROUND" "$b"; then
-			bench "$RESULTS" conns "$b" "$(group3 "$CONNS") idle connections" rss_per_conn_kib,connect_per_sec conns --url "127.0.0.1:$MQTT_PORT" --conns "$CONNS" --pid "$PID" --duration "$HOLD"
+			bench "$RESULTS" conns "$b" "$(group3 "$CONNS") idle connections" rss_per_conn_kib,connect_per_sec,cpu_per_conn_us conns --url "127.0.0.1:$MQTT_PORT" --conns "$CONNS" --pid "$PID" --duration "$HOLD"
 			stop_pid "$PID"
 		else
 			echo "- round $ROUND, $CONNS idle connections, $b: the broker did not start" >>"$FAILURES"
@@ -467,8 +467,10 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 	clock for both ends. Connections: the broker's resident memory (VmRSS) after
 	$(group3 "$CONNS") MQTT connections with a 60 s keep-alive were opened and acknowledged, minus before,
 	per connection, each on a freshly started broker (for ActiveMQ this is growth of a JVM whose
-	heap is reserved up front), and the rate at which they were acknowledged with 32 connecting
-	at a time. The queue workload (STOMP only: Mosquitto and NATS have no STOMP) sends a fixed
+	heap is reserved up front), the rate at which they were acknowledged with 32 connecting
+	at a time, and the CPU time the broker used meanwhile (user + system, /proc/PID/stat),
+	per connection: the generator and the broker share the two cores, so a broker that needs
+	less CPU per connection leaves the generator more, and the rate follows both. The queue workload (STOMP only: Mosquitto and NATS have no STOMP) sends a fixed
 	number of messages with a receipt each (1,000 outstanding) to one consumer that acknowledges
 	each (client-individual, prefetch 1,000), so its msgs/s is what the consumer received over the
 	time to drain the queue.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,7 @@ func runConns(ctx context.Context, cfg *Config, d *dialer, res *Result) error {
 		suffix           = randomID()
 	)
 	prog := startProgress(cfg.Progress, "conns", func() (int64, int64, int64) { return opened.Load(), 0, 0 })
+	cpuBefore, cpuOK := readCPU(cfg.PID)
 	begin := time.Now()
 	for w := 0; w < connectWorkers; w++ {
 		dialers.Add(1)
@@ -91,6 +93,7 @@ func runConns(ctx context.Context, cfg *Config, d *dialer, res *Result) error {
 	}
 	dialers.Wait()
 	connectTime := time.Since(begin)
+	cpuAfter, cpuAfterOK := readCPU(cfg.PID)
 	prog.stop()
 
 	after := settleRSS(ctx, cfg.PID)
@@ -141,6 +144,9 @@ loop:
 		res.RSSBeforeKiB, res.RSSAfterKiB, res.RSSEndKiB = before, after, end
 		if n > 0 {
 			res.RSSPerConnKiB = round(float64(after-before)/float64(n), 2)
+		}
+		if n > 0 && cpuOK && cpuAfterOK {
+			res.CPUPerConnUs = round(float64((cpuAfter-cpuBefore).Microseconds())/float64(n), 1)
 		}
 	}
 	return nil
@@ -243,6 +249,46 @@ func parseVmRSS(r io.Reader) (int64, error) {
 		return 0, err
 	}
 	return 0, errors.New("bench: no VmRSS line (a kernel thread?)")
+}
+
+// readCPU returns the CPU time (user and system) process pid has used, from
+// /proc/PID/stat; false when pid is 0 or the file cannot be read. The kernel
+// counts it in clock ticks of 10 ms (USER_HZ is 100 on Linux), so a run
+// must keep the broker busy for a second or more to be measured to 1 %.
+func readCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	ticks, err := parseStatCPU(string(b))
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, true
+}
+
+// parseStatCPU returns utime + stime (fields 14 and 15) of a /proc/PID/stat
+// line, in clock ticks. The command name (field 2) is in parentheses and
+// may hold spaces and parentheses itself: fields are counted after the
+// last ')'.
+func parseStatCPU(stat string) (int64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("bench: no command name in /proc/PID/stat")
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, errors.New("bench: short /proc/PID/stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("bench: /proc/PID/stat: %w", err)
+	}
+	return utime + stime, nil
 }
 
 // settleRSS samples the broker's RSS until two samples 250 ms apart differ

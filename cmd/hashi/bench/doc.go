@@ -12,7 +12,9 @@
 //   - queue: STOMP SEND to a queue (with a receipt per message at QoS 1)
 //     and consumers that ACK each message (client-individual).
 //   - conns: N idle connections with keep-alive; the broker's RSS per
-//     connection from /proc/PID/status before and after, and the connect rate.
+//     connection from /proc/PID/status before and after, the connect rate,
+//     and the broker's CPU time per connection while connecting
+//     (/proc/PID/stat).
 //
 // # What every message carries
 //

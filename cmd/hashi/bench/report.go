@@ -123,6 +123,7 @@ var metricNames = map[string]string{
 	"max_us":            "max latency µs",
 	"rss_per_conn_kib":  "RSS KiB/conn",
 	"connect_per_sec":   "connects/s",
+	"cpu_per_conn_us":   "broker CPU µs/conn",
 	"lost_pct":          "lost %",
 }
 

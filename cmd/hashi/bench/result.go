@@ -43,6 +43,7 @@ type Result struct {
 	RSSAfterKiB   int64             `json:"rss_after_kib,omitempty"`
 	RSSEndKiB     int64             `json:"rss_end_kib,omitempty"`
 	RSSPerConnKiB float64           `json:"rss_per_conn_kib,omitempty"`
+	CPUPerConnUs  float64           `json:"cpu_per_conn_us,omitempty"` // the broker's CPU time while connecting, per connection
 	RelayThrough  bool              `json:"through_relay,omitempty"`
 	Errors        []string          `json:"errors,omitempty"`
 	Tags          map[string]string `json:"tags,omitempty"`
@@ -59,7 +60,7 @@ func (r *Result) LostPct() float64 {
 
 // Metric returns a numeric field by its JSON name (msgs_per_sec, mb_per_sec,
 // p50_us, p90_us, p99_us, max_us, rss_per_conn_kib, connect_per_sec,
-// lost_pct, send_msgs_per_sec).
+// cpu_per_conn_us, lost_pct, send_msgs_per_sec).
 func (r *Result) Metric(name string) (float64, bool) {
 	switch name {
 	case "msgs_per_sec":
@@ -80,6 +81,8 @@ func (r *Result) Metric(name string) (float64, bool) {
 		return r.RSSPerConnKiB, r.RSSAfterKiB > 0
 	case "connect_per_sec":
 		return r.ConnectPerSec, r.ConnectPerSec > 0
+	case "cpu_per_conn_us":
+		return r.CPUPerConnUs, r.CPUPerConnUs > 0
 	case "lost_pct":
 		return r.LostPct(), true
 	}
