@@ -103,14 +103,56 @@ func median(rs []Result, metric string) (float64, bool) {
 			vs = append(vs, v)
 		}
 	}
+	return medianOf(vs)
+}
+
+func medianOf(vs []float64) (float64, bool) {
 	if len(vs) == 0 {
 		return 0, false
 	}
+	vs = slices.Clone(vs)
 	slices.Sort(vs)
 	if len(vs)%2 == 1 {
 		return vs[len(vs)/2], true
 	}
 	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2, true
+}
+
+// compare returns how rs compares with base on metric: the median over
+// rounds (the tag round) of the ratio and of the difference between their
+// medians in the same round. The machine's load drifts from round to
+// round, and a comparison within a round cancels what it does to both.
+// Results without rounds in common are compared by their medians overall.
+func compare(rs, base []Result, metric string) (ratio, delta float64, ok bool) {
+	byRound := func(rs []Result) map[string][]Result {
+		m := map[string][]Result{}
+		for _, r := range rs {
+			if round := r.Tags["round"]; round != "" {
+				m[round] = append(m[round], r)
+			}
+		}
+		return m
+	}
+	mine, theirs := byRound(rs), byRound(base)
+	var ratios, deltas []float64
+	for round, a := range mine {
+		v, ok1 := median(a, metric)
+		b, ok2 := median(theirs[round], metric)
+		if ok1 && ok2 && b != 0 {
+			ratios, deltas = append(ratios, v/b), append(deltas, v-b)
+		}
+	}
+	if len(ratios) == 0 {
+		v, ok1 := median(rs, metric)
+		b, ok2 := median(base, metric)
+		if !ok1 || !ok2 || b == 0 {
+			return 0, 0, false
+		}
+		return v / b, v - b, true
+	}
+	ratio, _ = medianOf(ratios)
+	delta, _ = medianOf(deltas)
+	return ratio, delta, true
 }
 
 var metricNames = map[string]string{
@@ -186,20 +228,20 @@ func Report(w io.Writer, results []Result, opts ReportOptions) error {
 	for _, wl := range wls {
 		for _, m := range wl.metrics {
 			fmt.Fprintf(bw, "| %s | %s |", wl.title, metricName(m))
-			base, hasBase := median(wl.byBroker[wl.baseline], m)
 			for _, b := range brokers {
 				v, ok := median(wl.byBroker[b], m)
+				ratio, delta, paired := compare(wl.byBroker[b], wl.byBroker[wl.baseline], m)
 				switch {
 				case !ok:
 					fmt.Fprint(bw, " — |")
-				case hasBase && base != 0 && b != wl.baseline && opts.Delta:
+				case paired && b != wl.baseline && opts.Delta:
 					sign := "+"
-					if v < base {
+					if delta < 0 {
 						sign = "−"
 					}
-					fmt.Fprintf(bw, " %s (%s×, %s%s) |", formatNum(v), formatNum(v/base), sign, formatNum(math.Abs(v-base)))
-				case hasBase && base != 0 && b != wl.baseline:
-					fmt.Fprintf(bw, " %s (%s×) |", formatNum(v), formatNum(v/base))
+					fmt.Fprintf(bw, " %s (%s×, %s%s) |", formatNum(v), formatNum(ratio), sign, formatNum(math.Abs(delta)))
+				case paired && b != wl.baseline:
+					fmt.Fprintf(bw, " %s (%s×) |", formatNum(v), formatNum(ratio))
 				default:
 					fmt.Fprintf(bw, " %s |", formatNum(v))
 				}
@@ -207,8 +249,9 @@ func Report(w io.Writer, results []Result, opts ReportOptions) error {
 			fmt.Fprintln(bw)
 		}
 	}
-	fmt.Fprintf(bw, "\nMedians over %s. In parentheses: the ratio to %s; "+
-		"for msgs/s, MB/s and connects/s higher is better, for latency and RSS lower is better.\n", runsText(wls), baselineText(wls))
+	fmt.Fprintf(bw, "\nMedians over %s. In parentheses: the ratio to %s, "+
+		"measured round by round (both brokers' medians in the same round) and the median of those taken; "+
+		"for msgs/s, MB/s and connects/s higher is better, for latency, RSS and CPU lower is better.\n", runsText(wls), baselineText(wls))
 
 	fmt.Fprintf(bw, "\n#### Delivery (all rounds summed)\n\n| Workload | %s |\n|---|%s\n", strings.Join(brokers, " | "), strings.Repeat("---|", len(brokers)))
 	for _, wl := range wls {

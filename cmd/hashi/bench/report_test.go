@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -104,6 +105,32 @@ func TestFormatNum(t *testing.T) {
 	for v, want := range map[float64]string{0: "0", 0.5: "0.500", 12.345: "12.3", 99.94: "99.9", 100: "100", 1234567.8: "1,234,568", -1500: "-1,500"} {
 		if got := formatNum(v); got != want {
 			t.Errorf("formatNum(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// Ratios are taken round by round and their median shown: a round in which
+// the machine was slow for both brokers does not count against either.
+func TestReportComparesWithinRounds(t *testing.T) {
+	res := func(broker, round string, msgs float64) Result {
+		return Result{Scenario: FanIn, MsgsPerSec: msgs, Counts: Counts{Expected: 10, Received: 10},
+			Tags: map[string]string{"workload": "fanin", "broker": broker, "round": round, "baseline": "mosquitto"}}
+	}
+	var rs []Result
+	for i, v := range []float64{100, 200, 300} { // median 200
+		rs = append(rs, res("hashi", fmt.Sprint(i), v))
+	}
+	for i, v := range []float64{50, 400, 150} { // median 150; per round 2, 0.5, 2
+		rs = append(rs, res("mosquitto", fmt.Sprint(i), v))
+	}
+	rs = append(rs, res("nats", "", 300)) // no round: medians overall, 300/150
+	var out bytes.Buffer
+	if err := Report(&out, rs, ReportOptions{Brokers: []string{"mosquitto", "hashi", "nats"}, Delta: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| 200 (2.00×, +50.0) |", "| 300 (2.00×, +150) |", "measured round by round"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 }
