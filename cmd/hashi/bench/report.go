@@ -106,11 +106,11 @@ func median(rs []Result, metric string) (float64, bool) {
 	return medianOf(vs)
 }
 
+// medianOf returns the median of vs, which it sorts.
 func medianOf(vs []float64) (float64, bool) {
 	if len(vs) == 0 {
 		return 0, false
 	}
-	vs = slices.Clone(vs)
 	slices.Sort(vs)
 	if len(vs)%2 == 1 {
 		return vs[len(vs)/2], true
@@ -230,17 +230,17 @@ func Report(w io.Writer, results []Result, opts ReportOptions) error {
 			fmt.Fprintf(bw, "| %s | %s |", wl.title, metricName(m))
 			for _, b := range brokers {
 				v, ok := median(wl.byBroker[b], m)
-				ratio, delta, paired := compare(wl.byBroker[b], wl.byBroker[wl.baseline], m)
+				ratio, delta, hasRatio := compare(wl.byBroker[b], wl.byBroker[wl.baseline], m)
 				switch {
 				case !ok:
 					fmt.Fprint(bw, " — |")
-				case paired && b != wl.baseline && opts.Delta:
+				case hasRatio && b != wl.baseline && opts.Delta:
 					sign := "+"
 					if delta < 0 {
 						sign = "−"
 					}
 					fmt.Fprintf(bw, " %s (%s×, %s%s) |", formatNum(v), formatNum(ratio), sign, formatNum(math.Abs(delta)))
-				case paired && b != wl.baseline:
+				case hasRatio && b != wl.baseline:
 					fmt.Fprintf(bw, " %s (%s×) |", formatNum(v), formatNum(ratio))
 				default:
 					fmt.Fprintf(bw, " %s |", formatNum(v))
