@@ -67,6 +67,7 @@ type Bridge struct {
 	seq       uint64
 	inflight  window
 	sends     []outFrame // pump's scratch
+	runSends  []outFrame // DeliverRun's scratch
 	pending   fifo.FIFO[*forward]
 	congested chan struct{} // non-nil while reliable publishers wait (flow.go)
 	demand    map[string]*remoteDemand
@@ -77,6 +78,7 @@ type Bridge struct {
 
 	out, in, dropped, denied atomic.Uint64
 	hot                      atomic.Bool // the link's queue is congested with QoS 0 forwards (flow.go)
+	backlog                  atomic.Bool // pending may be at highWater, or publishers wait (flow.go)
 	dedupe                   *dedupe
 }
 
@@ -152,6 +154,39 @@ func (br *Bridge) Deliver(_ []*broker.Subscription, m *broker.Message) {
 	br.enqueueLocked(&forward{m: m})
 }
 
+// DeliverRun implements broker.RunSubscriber: a publisher's run of
+// messages to one topic is forwarded under one lock of the bridge, and
+// what goes straight into the window is queued on the link at once (one
+// wake-up of its writer), in order with the QoS 0 ones between.
+func (br *Bridge) DeliverRun(_ []*broker.Subscription, ms []*broker.Message) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	sends := br.runSends[:0]
+	flush := func() {
+		if len(sends) > 0 {
+			br.link.out.pushAll(sends)
+			clear(sends)
+			sends = sends[:0]
+		}
+	}
+	for _, m := range ms {
+		if m.Retain || !br.rules.permitted(m.Dest) || !br.rules.forwardable(m, br.remote.id) {
+			continue
+		}
+		switch {
+		case m.QoS == 0 && !m.Persistent:
+			flush()
+			br.sendUnreliableLocked(m)
+		case br.link != nil && br.link.ready && br.pending.Len() == 0 && br.inflight.len() < br.rules.prefetch:
+			sends = append(sends, br.sendLocked(&forward{m: m}))
+		default:
+			br.enqueueLocked(&forward{m: m}) // kept (or dropped) behind the window
+		}
+	}
+	flush()
+	br.runSends = sends
+}
+
 // current returns the bridge's rules and its peer's id. A responder's rules
 // are replaced when its initiator reconnects (perhaps reconfigured), so
 // code outside br.mu reads them through here.
@@ -191,6 +226,7 @@ func (br *Bridge) enqueueLocked(f *forward) {
 		return
 	}
 	br.pending.Push(f)
+	br.noteBacklogLocked()
 }
 
 // sendUnreliableLocked sends a message that is not acknowledged (QoS 0,
@@ -328,6 +364,7 @@ func (br *Bridge) linkDown(l *link) bool {
 	for _, f := range back {
 		br.pending.Push(f)
 	}
+	br.noteBacklogLocked()
 	var queues []*broker.Consumer
 	for k, rd := range br.demand {
 		if rd.cons != nil {
@@ -436,7 +473,10 @@ func (br *Bridge) liveDemandLocked() int {
 	return n
 }
 
-var _ broker.Subscriber = (*Bridge)(nil)
+var (
+	_ broker.Subscriber    = (*Bridge)(nil)
+	_ broker.RunSubscriber = (*Bridge)(nil)
+)
 
 // queueSide adapts a bridge to broker.QueueSubscriber for one queue demand.
 type queueSide struct{ br *Bridge }

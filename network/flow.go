@@ -58,6 +58,9 @@ func (br *Bridge) Congested(m *broker.Message) <-chan struct{} {
 		br.hot.Store(false) // set again by the queue when it congests
 		return nil
 	}
+	if !br.backlog.Load() {
+		return nil // the common case: a short backlog, checked without br.mu
+	}
 	br.mu.Lock()
 	defer br.mu.Unlock()
 	if br.congested != nil {
@@ -76,5 +79,16 @@ func (br *Bridge) uncongest(force bool) {
 	if br.congested != nil && (force || br.pending.Len() <= lowWater) {
 		close(br.congested)
 		br.congested = nil
+	}
+	br.noteBacklogLocked()
+}
+
+// noteBacklogLocked keeps br.backlog, which lets Congested answer most
+// reliable messages without br.mu: it is set while the backlog is at
+// highWater or publishers wait, and it is updated wherever either
+// changes. br.mu must be held.
+func (br *Bridge) noteBacklogLocked() {
+	if v := br.congested != nil || br.pending.Len() >= highWater; v != br.backlog.Load() {
+		br.backlog.Store(v)
 	}
 }

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/dest"
+	"github.com/hashi-broker/hashi/config"
 )
 
 func qos0Forward(size int) outFrame {
@@ -265,4 +268,115 @@ func TestNetworkReliableAcksWaitForCongestedReceiver(t *testing.T) {
 		t.Fatalf("the subscriber's queue grew to %d messages, beyond the peer's window of 100", most)
 	}
 	a.waitBridge("a_to_b", func(in Info) bool { return in.Inflight == 0 && in.Pending == 0 }, "the window empty")
+}
+
+// A bridge whose link is up asks reliable publishers to wait once its
+// backlog (forwards waiting for room in the window) reaches highWater, and
+// lets them go once acknowledgements bring it back under lowWater. Most
+// messages are answered without the bridge's lock (backlog flag), so this
+// checks that the flag follows the backlog both ways.
+func TestBridgeReliableBacklogHoldsPublishers(t *testing.T) {
+	const prefetch = 10
+	m := New(nil, &config.Config{}, hclog.NewNullLogger())
+	br := newBridge(m, "n", "n@peer", rules{messageTTL: -1, consumerTTL: -1, prefetch: prefetch}, false, false, 0)
+	br.mu.Lock()
+	br.link = &link{br: br, out: newFQ(&br.hot), ready: true}
+	br.mu.Unlock()
+	msg := func() *broker.Message { return &broker.Message{Dest: dest.T("orders"), QoS: 1, Persistent: true} }
+
+	for range prefetch + highWater - 1 {
+		br.Deliver(nil, msg())
+	}
+	if ch := br.Congested(msg()); ch != nil {
+		t.Fatal("publishers held below highWater")
+	}
+	br.Deliver(nil, msg())
+	ch := br.Congested(msg())
+	if ch == nil {
+		t.Fatal("publishers not held with highWater forwards waiting")
+	}
+	if again := br.Congested(msg()); again != ch {
+		t.Fatal("a second publisher got another signal")
+	}
+
+	// Acknowledge the window over and over: each ack moves waiting
+	// forwards into it. Publishers stay held until lowWater.
+	var seq uint64
+	ackWindow := func() {
+		seqs := make([]uint64, prefetch)
+		for i := range seqs {
+			seq++
+			seqs[i] = seq
+		}
+		br.acked(seqs, "")
+	}
+	for br.pendingLen() > lowWater+prefetch {
+		ackWindow()
+		select {
+		case <-ch:
+			t.Fatalf("released with %d forwards waiting", br.pendingLen())
+		default:
+		}
+	}
+	for br.pendingLen() > lowWater {
+		ackWindow()
+	}
+	select {
+	case <-ch:
+	default:
+		t.Fatalf("not released with %d forwards waiting", br.pendingLen())
+	}
+	if br.Congested(msg()) != nil {
+		t.Fatal("publishers held again under lowWater")
+	}
+}
+
+func (br *Bridge) pendingLen() int {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return br.pending.Len()
+}
+
+// A run delivered to a bridge goes onto the link in order: reliable
+// forwards that fit the window and the QoS 0 messages between them, then
+// what did not fit waits and follows as the window frees up.
+func TestBridgeDeliverRunKeepsOrder(t *testing.T) {
+	m := New(nil, &config.Config{}, hclog.NewNullLogger())
+	br := newBridge(m, "n", "n@peer", rules{messageTTL: -1, consumerTTL: -1, prefetch: 3}, false, false, 0)
+	l := &link{br: br, out: newFQ(&br.hot), ready: true}
+	br.mu.Lock()
+	br.link = l
+	br.mu.Unlock()
+	var ms []*broker.Message
+	for i, q := range []byte{1, 1, 0, 1, 0, 1, 1} {
+		ms = append(ms, &broker.Message{Dest: dest.T("orders"), QoS: q, Payload: fmt.Appendf(nil, "m%d", i)})
+	}
+	ms = append(ms, &broker.Message{Dest: dest.T("orders"), QoS: 1, Retain: true, Payload: []byte("retained")})
+	br.DeliverRun(nil, ms)
+
+	taken := func() (got []string) {
+		items, ok := l.out.take(nil, time.Second)
+		if !ok {
+			t.Fatal("link queue closed")
+		}
+		for _, f := range items {
+			switch {
+			case f.fwd != nil:
+				got = append(got, fmt.Sprintf("%s#%d", f.fwd.m.Payload, f.fwd.seq))
+			case f.msg != nil:
+				got = append(got, string(f.msg.Payload))
+			}
+		}
+		return got
+	}
+	if got, want := taken(), []string{"m0#1", "m1#2", "m2", "m3#3", "m4"}; !slices.Equal(got, want) {
+		t.Fatalf("on the link: %v, want %v", got, want)
+	}
+	if n := br.pendingLen(); n != 2 {
+		t.Fatalf("%d forwards wait for the window, want 2", n)
+	}
+	br.acked([]uint64{1, 2}, "")
+	if got, want := taken(), []string{"m5#4", "m6#5"}; !slices.Equal(got, want) {
+		t.Fatalf("after acknowledgements: %v, want %v (a retained message travels apart)", got, want)
+	}
 }
