@@ -23,8 +23,16 @@ type RunSubscriber interface {
 // Messages with Retain set are published one by one (the retained store
 // comes first for each). Every message must have ms[0]'s destination.
 func (b *Broker) PublishRun(ms []*Message) (published int, waits []<-chan struct{}) {
+	published, _, waits = b.PublishRunMatched(ms)
+	return published, waits
+}
+
+// PublishRunMatched is PublishRun that also returns the number of
+// subscriptions the run went to (MQTT 5 answers a publish nobody receives
+// with the reason code No matching subscribers).
+func (b *Broker) PublishRunMatched(ms []*Message) (published, matched int, waits []<-chan struct{}) {
 	if len(ms) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	d := ms[0].Dest
 	if d.Kind != dest.Topic {
@@ -50,7 +58,7 @@ func (b *Broker) PublishRun(ms []*Message) (published int, waits []<-chan struct
 			}
 		}
 		if run[0].Retain {
-			_, waits = b.PublishFlow(run[0])
+			matched, waits = b.PublishFlow(run[0])
 			published++
 			continue
 		}
@@ -60,6 +68,7 @@ func (b *Broker) PublishRun(ms []*Message) (published int, waits []<-chan struct
 		}
 		deliverRun(subs, run)
 		n := len(subs)
+		matched = n
 		b.stats.Published.Add(uint64(len(run)))
 		if n == 0 {
 			b.stats.NoSubscriber.Add(uint64(len(run)))
@@ -76,7 +85,7 @@ func (b *Broker) PublishRun(ms []*Message) (published int, waits []<-chan struct
 	clear(subs)
 	*bp = subs[:0]
 	matchPool.Put(bp)
-	return published, waits
+	return published, matched, waits
 }
 
 // deliverRun hands run to subs: to an owner of a single subscription that

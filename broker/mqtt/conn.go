@@ -53,6 +53,8 @@ type conn struct {
 	dollarWarn bool
 	disconnect *packet.Disconnect // the client's DISCONNECT, if any
 	acks       []uint16           // PUBACKs read but not yet applied (flushAcks)
+	run        []*broker.Message  // publishes read but not yet published (flushRun)
+	runIDs     []uint16           // their packet ids
 
 	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
 	unregister func()
@@ -167,6 +169,7 @@ var handshakeWriteTimeout = 5 * time.Second
 func (c *conn) readLoop() error {
 	c.nc.SetReadDeadline(time.Time{})
 	defer c.flushAcks()
+	defer c.flushRun() // what was read whole is published, as one by one
 	for {
 		if c.r.Buffered() == 0 {
 			c.now = time.Now()
@@ -210,9 +213,11 @@ func (c *conn) handle(p packet.Packet) error {
 		return nil
 	}
 	c.flushAcks()
-	switch p := p.(type) {
-	case *packet.Publish:
+	if p, ok := p.(*packet.Publish); ok {
 		return c.handlePublish(p)
+	}
+	c.flushRun()
+	switch p := p.(type) {
 	case *packet.Ack:
 		return c.handleAck(p)
 	case *packet.Subscribe:

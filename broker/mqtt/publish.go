@@ -42,6 +42,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	}
 
 	if p.QoS == 2 {
+		c.flushRun() // its acknowledgements come first
 		c.sess.mu.Lock()
 		_, dup := c.sess.inbound2[uint32(p.PacketID)]
 		n := len(c.sess.inbound2)
@@ -79,6 +80,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	case topic[0] == '$' && !c.srv.opts.PublishDollarTopics:
 		// ActiveMQ's default: '$' topics belong to the broker; the publish is
 		// acknowledged and dropped.
+		c.flushRun()
 		if !c.dollarWarn {
 			c.dollarWarn = true
 			c.logger().Warn("dropping publishes to '$' topics (transport.publishDollarTopics=false)", "topic", topic)
@@ -86,6 +88,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 		c.b.Stats().Dropped.Add(1)
 		code = packet.NotAuthorized
 	case !c.canWrite(d):
+		c.flushRun()
 		c.b.Denied("mqtt", c.ident, c.clientID, authz.Write, d)
 		code = packet.NotAuthorized
 	default:
@@ -110,6 +113,11 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 				m.Expiry = time.Now().Add(time.Duration(exp) * time.Second).UnixMilli()
 			}
 		}
+		if !m.Retain && p.QoS < 2 && (len(c.run) > 0 || c.r.Ready()) {
+			c.addToRun(m, p.PacketID)
+			return nil
+		}
+		c.flushRun() // a publish read alone goes on its own, as below
 		var n int
 		n, waits = c.b.PublishFlow(m)
 		if p.QoS == 0 && len(waits) > 0 {
@@ -246,3 +254,54 @@ func fillProps(dst *packet.Properties, m *broker.Message, subIDs []uint32, now t
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
+
+// maxPublishRun bounds the publishes handed to the broker as one run.
+const maxPublishRun = 64
+
+// addToRun keeps a QoS 0 or 1 publish for the run being read: publishes to
+// one topic that are already buffered go to the broker together
+// (broker.PublishRunMatched), which matches the subscriptions once and
+// hands the run to a subscriber that takes runs (an MQTT session, a network
+// bridge) under one lock. The run is handed over before the reader could
+// wait for the network, before a publish to another topic and before any
+// other packet, so nothing waits and the order of deliveries and
+// acknowledgements is the order of the packets [MQTT-4.6.0-2].
+func (c *conn) addToRun(m *broker.Message, pid uint16) {
+	if len(c.run) > 0 && c.run[0].Dest != m.Dest {
+		c.flushRun()
+	}
+	c.run = append(c.run, m)
+	c.runIDs = append(c.runIDs, pid)
+	if len(c.run) >= maxPublishRun || !c.r.Ready() {
+		c.flushRun()
+	}
+}
+
+// flushRun publishes the run and acknowledges its QoS 1 publishes, as
+// handlePublish does one publish: an acknowledgement waits for receivers
+// that asked the publisher to slow down, and the reader itself waits for
+// them after QoS 0 publishes.
+func (c *conn) flushRun() {
+	run, ids := c.run, c.runIDs
+	for len(run) > 0 {
+		n, matched, waits := c.b.PublishRunMatched(run)
+		code := packet.Success
+		if matched == 0 && c.version == packet.V5 {
+			code = packet.NoMatchingSubscribers
+		}
+		qos0 := false
+		for i, m := range run[:n] {
+			if m.QoS == 0 {
+				qos0 = true
+				continue
+			}
+			c.ackAfter(packet.TypePuback, ids[i], code, waits)
+		}
+		if qos0 && len(waits) > 0 {
+			broker.WaitFlow(waits, qos0Stall, c.writerDone)
+		}
+		run, ids = run[n:], ids[n:]
+	}
+	clear(c.run)
+	c.run, c.runIDs = c.run[:0], c.runIDs[:0]
+}
