@@ -22,6 +22,24 @@ type heldAck struct {
 	waits []<-chan struct{}
 }
 
+// sendAcks queues acknowledgements that wait for nothing: all at once
+// (one lock of the queue) when none is held, else one by one behind the
+// held ones. Only the reader adds to the gate, so it stays empty between
+// the check and the push.
+func (c *conn) sendAcks(its []outItem) {
+	g := &c.gate
+	g.mu.Lock()
+	idle := len(g.held) == 0
+	g.mu.Unlock()
+	if idle {
+		c.out.pushAll(its)
+		return
+	}
+	for _, it := range its {
+		c.sendAck(it, nil)
+	}
+}
+
 // sendAck queues an acknowledgement now, or behind the held ones.
 func (c *conn) sendAck(it outItem, waits []<-chan struct{}) {
 	g := &c.gate

@@ -55,6 +55,7 @@ type conn struct {
 	acks       []uint16           // PUBACKs read but not yet applied (flushAcks)
 	run        []*broker.Message  // publishes read but not yet published (flushRun)
 	runIDs     []uint16           // their packet ids
+	runAcks    []outItem          // flushRun's scratch
 
 	v5         atomic.Bool // CONNECT said MQTT 5; read by closeWith from any goroutine
 	unregister func()

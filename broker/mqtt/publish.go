@@ -290,13 +290,21 @@ func (c *conn) flushRun() {
 			code = packet.NoMatchingSubscribers
 		}
 		qos0 := false
+		acks := c.runAcks[:0]
 		for i, m := range run[:n] {
-			if m.QoS == 0 {
+			switch {
+			case m.QoS == 0:
 				qos0 = true
-				continue
+			case len(waits) == 0:
+				acks = append(acks, ackItem(packet.TypePuback, ids[i], code))
+			default:
+				c.ackAfter(packet.TypePuback, ids[i], code, waits)
 			}
-			c.ackAfter(packet.TypePuback, ids[i], code, waits)
 		}
+		if len(acks) > 0 {
+			c.sendAcks(acks)
+		}
+		c.runAcks = acks[:0]
 		if qos0 && len(waits) > 0 {
 			broker.WaitFlow(waits, qos0Stall, c.writerDone)
 		}
