@@ -61,3 +61,47 @@ func TestPubackRunsRefillTheWindow(t *testing.T) {
 	}
 	c.expectNothing("a delivery beyond the 12 published")
 }
+
+// A subscriber that acknowledges a window of 200 in one write has its read
+// buffer grown in the middle of the run, when the first 256 bytes are
+// decoded; one PUBACK of 5 bytes (with a reason code) leaves part of one
+// buffered then. No acknowledgement is lost on the way, so the window
+// refills, and the same holds for a run split in the middle of a packet.
+func TestPubackBurstGrowsTheBuffer(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, "")
+	rm := props(func(p *packet.Properties) { p.ReceiveMaximum = 200 }, packet.PropReceiveMaximum)
+	c, _ := b.connect5("burst-acker", rm)
+	c.sub("burst/#", 1)
+	pub := b.connect311("burst-pub", true)
+	for i := range 600 {
+		pub.publish("burst/x", fmt.Sprint(i), 1, uint16(i+1))
+	}
+	next := 0
+	window := func() []byte {
+		var all []byte
+		for range 200 {
+			p := expect[*packet.Publish](c)
+			if string(p.Payload) != fmt.Sprint(next) {
+				t.Fatalf("delivery %q, want %d", p.Payload, next)
+			}
+			next++
+			ack := &packet.Ack{PacketType: packet.TypePuback, PacketID: p.PacketID}
+			if next%200 == 1 { // one 5-byte PUBACK per write: 251 bytes of 4-byte ones follow
+				ack.ReasonCode = packet.NoMatchingSubscribers
+			}
+			buf, err := packet.Append(nil, ack, packet.V5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, buf...)
+		}
+		return all
+	}
+	c.sendRaw(window())
+	acks := window()
+	c.sendRaw(acks[:len(acks)/2+1])
+	c.sendRaw(acks[len(acks)/2+1:])
+	c.sendRaw(window())
+	c.expectNothing("a delivery beyond the 600 published")
+}

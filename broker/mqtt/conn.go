@@ -189,13 +189,25 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		if len(c.acks) > 0 && (len(c.acks) >= maxAckRun || !c.r.Ready()) {
+			if len(c.acks) >= busyAcker {
+				// A buffer mostly PUBACKs: a subscriber taking a stream
+				// of QoS 1 messages. A larger buffer reads its
+				// acknowledgements with a sixteenth of the system calls.
+				c.r.Grow(ackBufferSize)
+			}
 			c.flushAcks()
 		}
 	}
 }
 
-// maxAckRun bounds the PUBACKs applied under one lock of the session.
-const maxAckRun = 256
+const (
+	// maxAckRun bounds the PUBACKs applied under one lock of the session.
+	maxAckRun = 256
+	// busyAcker is the number of PUBACKs read from one buffer that grows
+	// it to ackBufferSize (the 256-byte buffer holds at most 64).
+	busyAcker     = 32
+	ackBufferSize = 4 << 10
+)
 
 // flushAcks applies the PUBACKs read since the last flush: one lock of the
 // session and one refill of its window for the lot, instead of one per

@@ -150,7 +150,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 }
 
 // busyPublisher is the number of PUBLISH packets after which a connection's
-// read buffer grows from 1 KiB to 64 KiB, so a stream of publishes is read
+// read buffer grows from 256 bytes to 64 KiB, so a stream of publishes is read
 // with few system calls.
 const busyPublisher = 16
 
