@@ -197,6 +197,11 @@ func (c *conn) readLoop() error {
 			}
 			c.flushAcks()
 		}
+		if len(c.run) > 0 && !c.r.Ready() {
+			// A run followed by PUBACKs (which do not end it) is
+			// published before the reader waits for the network.
+			c.flushRun()
+		}
 	}
 }
 

@@ -170,3 +170,26 @@ func TestPublishBurstNoMatchingSubscribersV5(t *testing.T) {
 		t.Fatalf("subscriber got %v", got)
 	}
 }
+
+// A run of publishes followed by PUBACKs for the client's own deliveries,
+// all in one write: PUBACKs do not end a run, so the run must be published
+// when the buffer runs dry. A client that subscribes to what it publishes
+// (and waits for its PUBACKs) otherwise waits forever.
+func TestPublishBurstEndedByPubacks(t *testing.T) {
+	b := startBroker(t, "")
+	c := b.connect311("burst-self", true)
+	c.sub("self/#", 1)
+	other := b.connect311("burst-other", true)
+	other.publish("self/in", "first", 1, 1)
+	d := expect[*packet.Publish](c)
+	c.burst(
+		&packet.Publish{Topic: "out/x", QoS: 1, PacketID: 7, Payload: []byte("a")},
+		&packet.Publish{Topic: "out/x", QoS: 1, PacketID: 8, Payload: []byte("b")},
+		&packet.Ack{PacketType: packet.TypePuback, PacketID: d.PacketID},
+	)
+	for _, id := range []uint16{7, 8} {
+		if a := expect[*packet.Ack](c); a.PacketType != packet.TypePuback || a.PacketID != id {
+			t.Fatalf("got %s %d, want PUBACK %d", a.PacketType, a.PacketID, id)
+		}
+	}
+}
