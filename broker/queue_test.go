@@ -225,6 +225,31 @@ func TestVirtualTopicFanOut(t *testing.T) {
 	}
 }
 
+// A run of publishes (as MQTT and bridges hand them over) reaches every
+// consumer queue of its virtual topic, in order, and the topic's own
+// subscribers too.
+func TestVirtualTopicRun(t *testing.T) {
+	b := newTestBroker(t, nil)
+	_, a := consumer(b, "Consumer.A.VirtualTopic.Orders", 10, AckAuto)
+	_, bb := consumer(b, "Consumer.B.VirtualTopic.Orders", 10, AckAuto)
+	_, other := consumer(b, "Consumer.C.VirtualTopic.Other", 10, AckAuto)
+	var run []*Message
+	for i := range 5 {
+		run = append(run, &Message{Dest: dest.T("VirtualTopic.Orders"), Payload: []byte(fmt.Sprint(i))})
+	}
+	if n, _ := b.PublishRun(run); n != len(run) {
+		t.Fatalf("published %d of %d", n, len(run))
+	}
+	for name, r := range map[string]*recorder{"A": a, "B": bb} {
+		if got := fmt.Sprint(r.bodies()); got != "[0 1 2 3 4]" {
+			t.Errorf("queue %s got %s", name, got)
+		}
+	}
+	if len(other.got) != 0 {
+		t.Errorf("another virtual topic's queue got %d", len(other.got))
+	}
+}
+
 func TestTempQueueDeletedWithConnection(t *testing.T) {
 	b := newTestBroker(t, nil)
 	d := dest.Destination{Kind: dest.TempQueue, Name: "ID:c7:1"}

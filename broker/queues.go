@@ -116,23 +116,25 @@ func (b *Broker) SendWithin(m *Message, maxWait time.Duration) error {
 	return b.queue(m.Dest, true).sendWithin(nil, m, maxWait)
 }
 
-// virtualTopics enqueues a copy of a topic message into every existing
-// consumer queue of its virtual topic (e.g. topic VirtualTopic.Orders into
-// queues Consumer.A.VirtualTopic.Orders and Consumer.B.VirtualTopic.Orders).
-func (b *Broker) virtualTopics(m *Message) {
+// virtualTopics enqueues a copy of each message of run, all to one topic,
+// into every existing consumer queue of its virtual topic (e.g. topic
+// VirtualTopic.Orders into queues Consumer.A.VirtualTopic.Orders and
+// Consumer.B.VirtualTopic.Orders). The queues are looked up once per run.
+func (b *Broker) virtualTopics(run ...*Message) {
 	s := &b.queues
 	vts := *s.vts.Load()
+	d := run[0].Dest
 	var targets []*queue
 	locked := false
 	for _, vt := range vts {
-		if !dest.Covers(vt.Name, m.Dest.Name) {
+		if !dest.Covers(vt.Name, d.Name) {
 			continue
 		}
 		if !locked {
 			s.mu.RLock() // for s.idx
 			locked = true
 		}
-		s.idx.Match(vt.Prefix+m.Dest.Name, func(q *queue) {
+		s.idx.Match(vt.Prefix+d.Name, func(q *queue) {
 			if q.d.Kind == dest.Queue {
 				targets = append(targets, q)
 			}
@@ -142,11 +144,13 @@ func (b *Broker) virtualTopics(m *Message) {
 		s.mu.RUnlock()
 	}
 	for _, q := range targets {
-		c := m.Copy()
-		c.Dest = q.d
-		if !q.trySend(c) {
-			b.stats.Dropped.Add(1)
-			b.log.Warn("virtual topic consumer queue full, message dropped", "topic", m.Dest.String(), "queue", q.d.String())
+		for _, m := range run {
+			c := m.Copy()
+			c.Dest = q.d
+			if !q.trySend(c) {
+				b.stats.Dropped.Add(1)
+				b.log.Warn("virtual topic consumer queue full, message dropped", "topic", d.String(), "queue", q.d.String())
+			}
 		}
 	}
 }

@@ -64,8 +64,8 @@ func (b *Broker) PublishRunMatched(ms []*Message) (published, matched int, waits
 		}
 		for _, m := range run {
 			b.prepare(m)
-			b.virtualTopics(m)
 		}
+		b.virtualTopics(run...)
 		deliverRun(subs, run)
 		n := len(subs)
 		matched = n
