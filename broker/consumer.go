@@ -154,8 +154,9 @@ func (c *Consumer) Nack(tag uint64) bool {
 
 // kick lets every queue of c dispatch again (credit came back).
 func (c *Consumer) kick() {
+	var few [4]*queue // a consumer rarely has more queues: no allocation per ack
 	c.mu.Lock()
-	qs := append([]*queue(nil), c.queues...)
+	qs := append(few[:0], c.queues...)
 	c.mu.Unlock()
 	for _, q := range qs {
 		q.dispatchLocking()

@@ -185,12 +185,15 @@ func (q *queue) dispatch() {
 	if len(q.pending) == 0 || len(q.consumers) == 0 {
 		return
 	}
-	now := time.Now()
+	var now time.Time // read only when a message can expire: time.Now is not free
 	local := q.localConsumers()
 	var skipped []*entry
 	i := 0
 	for ; i < len(q.pending); i++ {
 		e := q.pending[i]
+		if e.m.Expiry != 0 && now.IsZero() {
+			now = time.Now()
+		}
 		if e.m.Expired(now) {
 			q.pending[i] = nil
 			q.expired.Add(1)

@@ -41,9 +41,13 @@ type conn struct {
 	hbIn     time.Duration // we close when the client is silent this long
 
 	// Reader goroutine only.
-	orig *broker.Origin // of the messages it sends (see origin)
-	subs map[string]*subscription
-	txs  map[string]*transaction
+	orig     *broker.Origin // of the messages it sends (see origin)
+	lastSend destHeader     // the last plain SEND destination resolved
+	subs     map[string]*subscription
+	txs      map[string]*transaction
+
+	// Writer goroutine only.
+	lastWritten destHeader // the last destination a MESSAGE named
 
 	mu    sync.Mutex
 	byMsg map[string][]ackRef         // 1.0/1.1 acks by message-id (one per subscription)
@@ -53,6 +57,12 @@ type conn struct {
 	reason     string
 	writerDone chan struct{}
 	unregister func()
+}
+
+// destHeader pairs a STOMP destination header with the destination it names.
+type destHeader struct {
+	header string
+	d      dest.Destination
 }
 
 // ackRef locates a delivery awaiting ACK.

@@ -105,6 +105,41 @@ func TestCompositeSend(t *testing.T) {
 	c.quiet("after a refused composite")
 }
 
+// One producer switching destinations, and one subscriber receiving from
+// several queues in turn: each SEND goes where its own header says and each
+// MESSAGE names its own destination (the reader and writer remember the last
+// destination; a stale memory would misroute or mislabel).
+func TestSwitchingDestinations(t *testing.T) {
+	b := startBroker(t, "", "")
+	c := b.connect(t)
+	for _, q := range []string{"a", "b", "c"} {
+		c.receipt(frame.SUBSCRIBE, nil, frame.Destination, "/queue/"+q, frame.Id, q)
+	}
+	c.receipt(frame.SUBSCRIBE, nil, frame.Destination, "/topic/a", frame.Id, "ta")
+	p := b.connect(t)
+	order := []string{"/queue/a", "/queue/a", "/queue/b", "/topic/a", "/queue/a", "/queue/c", "/queue/c", "/queue/b"}
+	for i, d := range order {
+		p.receipt(frame.SEND, []byte(strconv.Itoa(i)), frame.Destination, d)
+	}
+	for _, m := range c.messages(len(order)) {
+		i, err := strconv.Atoi(string(m.Body))
+		if err != nil || i >= len(order) {
+			t.Fatalf("unexpected body %q", m.Body)
+		}
+		if got := m.Header.Get(frame.Destination); got != order[i] {
+			t.Fatalf("message %d: destination %q, sent to %q", i, got, order[i])
+		}
+		sub := strings.TrimPrefix(strings.TrimPrefix(order[i], "/queue/"), "/topic/")
+		if strings.HasPrefix(order[i], "/topic/") {
+			sub = "t" + sub
+		}
+		if got := m.Header.Get(frame.Subscription); got != sub {
+			t.Fatalf("message %d to %s: subscription %q", i, order[i], got)
+		}
+	}
+	c.quiet("one copy each")
+}
+
 func TestIllegalDestinations(t *testing.T) {
 	b := startBroker(t, "", "")
 	c := b.connect(t)

@@ -23,10 +23,13 @@ func (c *conn) handleSend(f *frame.Frame) error {
 	if h == "" {
 		return refusef("SEND without a destination header")
 	}
-	parts := strings.Split(h, ",")
+	parts := []string{h}
+	if strings.IndexByte(h, ',') >= 0 {
+		parts = strings.Split(h, ",")
+	}
 	var msgs []*broker.Message
 	for _, p := range parts {
-		d, err := c.resolve(strings.TrimSpace(p), false)
+		d, err := c.resolveSend(strings.TrimSpace(p))
 		if err != nil {
 			return err
 		}
@@ -68,6 +71,20 @@ func (c *conn) publish(msgs []*broker.Message) error {
 	return nil
 }
 
+// resolveSend resolves a SEND's destination, remembering the last plain
+// (not temporary) one: a producer usually sends to one destination, and
+// parsing and validating its name again for every frame is wasted work.
+func (c *conn) resolveSend(h string) (dest.Destination, error) {
+	if h == c.lastSend.header && h != "" {
+		return c.lastSend.d, nil
+	}
+	d, err := c.resolve(h, false)
+	if err == nil && !d.Kind.IsTemp() {
+		c.lastSend.header, c.lastSend.d = h, d
+	}
+	return d, err
+}
+
 // resolve maps a STOMP destination header to a broker destination.
 // /temp-queue/x and /temp-topic/x name this connection's temporary
 // destinations, created on first use.
@@ -107,6 +124,18 @@ func (c *conn) ownsTemp(d dest.Destination) bool {
 		}
 	}
 	return false
+}
+
+// writerDest is stompDest for the writer goroutine, which remembers the
+// last destination it rendered: deliveries come in runs from one queue.
+func (c *conn) writerDest(d dest.Destination) string {
+	if d.Kind.IsTemp() {
+		return c.stompDest(d)
+	}
+	if d != c.lastWritten.d || c.lastWritten.header == "" {
+		c.lastWritten.header, c.lastWritten.d = d.STOMP(), d
+	}
+	return c.lastWritten.header
 }
 
 // stompDest renders d for this client: its own temporary destinations as it

@@ -85,7 +85,7 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 	}
 	mid := c.b.MessageID(m)
 	f := wire.Start(buf, frame.MESSAGE, c.version).
-		Header(frame.Destination, c.stompDest(d)).
+		Header(frame.Destination, c.writerDest(d)).
 		Header(frame.MessageId, mid).
 		Header(frame.Subscription, s.id)
 	if s.mode != broker.AckAuto {
