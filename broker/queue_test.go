@@ -250,6 +250,33 @@ func TestVirtualTopicRun(t *testing.T) {
 	}
 }
 
+// A message that expired while it waited is not dispatched and is counted;
+// the ones around it, expiring later or never, are delivered in order.
+func TestQueueDropsExpiredOnDispatch(t *testing.T) {
+	b := newTestBroker(t, nil)
+	now := time.Now().UnixMilli()
+	for _, m := range []*Message{
+		{Payload: []byte("never")},
+		{Payload: []byte("soon"), Expiry: now + 50},
+		{Payload: []byte("later"), Expiry: now + time.Hour.Milliseconds()},
+	} {
+		m.Dest = dest.Q("timed")
+		if err := b.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for time.Now().UnixMilli() <= now+50 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, r := consumer(b, "timed", 10, AckAuto)
+	if got := fmt.Sprint(r.bodies()); got != "[never later]" {
+		t.Fatalf("delivered %s, want [never later]", got)
+	}
+	if st, _ := b.QueueStats(dest.Q("timed")); st.Expired != 1 {
+		t.Fatalf("expired count %d, want 1", st.Expired)
+	}
+}
+
 func TestTempQueueDeletedWithConnection(t *testing.T) {
 	b := newTestBroker(t, nil)
 	d := dest.Destination{Kind: dest.TempQueue, Name: "ID:c7:1"}
