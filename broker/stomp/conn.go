@@ -44,6 +44,7 @@ type conn struct {
 	orig     *broker.Origin // of the messages it sends (see origin)
 	lastSend destHeader     // the last plain SEND destination resolved
 	subs     map[string]*subscription
+	ackSub   *subscription // found the last 1.2 ACK: tried first by the next
 	txs      map[string]*transaction
 
 	// Writer goroutine only.

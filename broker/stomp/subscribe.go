@@ -138,6 +138,9 @@ func (c *conn) handleUnsubscribe(f *frame.Frame) error {
 // queue for redelivery.
 func (c *conn) stopSub(s *subscription) {
 	delete(c.subs, s.id)
+	if c.ackSub == s {
+		c.ackSub = nil
+	}
 	if s.topic != nil {
 		c.b.Unsubscribe(s.topic)
 		return
@@ -183,8 +186,14 @@ func (c *conn) lookupAck(f *frame.Frame) (ackRef, bool) {
 		if err != nil {
 			return ackRef{}, false
 		}
+		if s := c.ackSub; s != nil {
+			if _, ok := s.tags[tag]; ok {
+				return ackRef{s, tag}, true
+			}
+		}
 		for _, s := range c.subs {
 			if _, ok := s.tags[tag]; ok {
+				c.ackSub = s
 				return ackRef{s, tag}, true
 			}
 		}
