@@ -88,8 +88,17 @@ const unrepresentable = "_"
 //   - in 1.1, a CR that ends a value (1.1 has no escape for CR, and a CR
 //     before the LF is taken as part of a CRLF line ending).
 func appendEscaped(dst []byte, s string, e escaping, name bool) []byte {
+	// Most names and values hold no byte that any version escapes: find
+	// the first that might be with a table, then decide byte by byte.
+	first := 0
+	for first < len(s) && !mayEscape[s[first]] {
+		first++
+	}
+	if first == len(s) {
+		return append(dst, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); i++ {
+	for i := first; i < len(s); i++ {
 		var rep string
 		switch s[i] {
 		case '\\':
@@ -126,3 +135,6 @@ func appendEscaped(dst []byte, s string, e escaping, name bool) []byte {
 	}
 	return append(dst, s[start:]...)
 }
+
+// mayEscape marks the bytes appendEscaped may have to encode.
+var mayEscape = [256]bool{'\\': true, '\n': true, ':': true, '\r': true}
