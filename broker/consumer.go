@@ -109,7 +109,8 @@ func (c *Consumer) Ack(tag uint64) bool {
 		c.mu.Unlock()
 		return false
 	}
-	var done []*entry
+	var one [1]*entry // an individual ACK allocates no list
+	done := one[:0]
 	if c.Mode == AckClient {
 		i := slices.Index(c.order, tag)
 		for _, t := range c.order[:i+1] {
@@ -123,11 +124,29 @@ func (c *Consumer) Ack(tag uint64) bool {
 		done = append(done, e)
 		delete(c.inflight, tag)
 	}
+	var few [4]*queue
+	qs := append(few[:0], c.queues...)
 	c.mu.Unlock()
+	if len(qs) == 1 && fromQueue(done, qs[0]) {
+		qs[0].consumedThenDispatch(done) // the usual case: one lock of the queue
+		return true
+	}
 	for _, e := range done {
 		e.q.consumed(e)
 	}
-	c.kick()
+	for _, q := range qs {
+		q.dispatchLocking() // credit came back
+	}
+	return true
+}
+
+// fromQueue reports whether every entry of es came from q.
+func fromQueue(es []*entry, q *queue) bool {
+	for _, e := range es {
+		if e.q != q {
+			return false
+		}
+	}
 	return true
 }
 

@@ -275,6 +275,18 @@ func (q *queue) consumed(e *entry) {
 	q.mu.Unlock()
 }
 
+// consumedThenDispatch settles acknowledged entries and dispatches to the
+// credit they gave back, under one lock.
+func (q *queue) consumedThenDispatch(es []*entry) {
+	q.mu.Lock()
+	for _, e := range es {
+		q.dequeued.Add(1)
+		q.release(e)
+	}
+	q.dispatch()
+	q.mu.Unlock()
+}
+
 // release frees e's memory and wakes blocked producers. q.mu must be held.
 func (q *queue) release(e *entry) {
 	q.bytes -= e.size

@@ -286,6 +286,25 @@ func TestAckBySubscriptionAndMessageID(t *testing.T) {
 	}
 }
 
+// A queue delivery to a 1.2 client names the message as a 1.1 client
+// sees it: the writer formats a 1.2 delivery's message-id without building
+// the string, escaped like any header value.
+func TestMessageIDSameAcrossVersions(t *testing.T) {
+	b := startBroker(t, "", "")
+	c12 := b.connect(t)
+	c12.receipt(frame.SUBSCRIBE, nil, frame.Destination, "/queue/ids", frame.Id, "s", frame.Ack, "client-individual")
+	b.produce(t, "/queue/ids", "one")
+	first := c12.messages(1)[0]
+	c12.nc.Close() // unacknowledged: back to the queue
+	c11 := b.connect(t, frame.AcceptVersion, "1.1")
+	c11.receipt(frame.SUBSCRIBE, nil, frame.Destination, "/queue/ids", frame.Id, "s", frame.Ack, "client-individual")
+	again := c11.messages(1)[0]
+	id := first.Header.Get(frame.MessageId)
+	if !strings.HasPrefix(id, "ID:") || id != again.Header.Get(frame.MessageId) {
+		t.Fatalf("message-id %q to 1.2, %q to 1.1", id, again.Header.Get(frame.MessageId))
+	}
+}
+
 // Deliveries still waiting in a connection's outbound queue when the
 // subscription ends go back to the queue; with ack:auto they must not be
 // written to the old subscriber as well (the message would be consumed

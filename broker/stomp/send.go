@@ -27,7 +27,8 @@ func (c *conn) handleSend(f *frame.Frame) error {
 	if strings.IndexByte(h, ',') >= 0 {
 		parts = strings.Split(h, ",")
 	}
-	var msgs []*broker.Message
+	var one [1]*broker.Message // a plain SEND allocates no list
+	msgs := one[:0]
 	for _, p := range parts {
 		d, err := c.resolveSend(strings.TrimSpace(p))
 		if err != nil {

@@ -83,11 +83,18 @@ func (c *conn) encodeMessage(buf []byte, it *outItem) []byte {
 	if it.tag != 0 {
 		d = it.queue
 	}
-	mid := c.b.MessageID(m)
-	f := wire.Start(buf, frame.MESSAGE, c.version).
-		Header(frame.Destination, c.writerDest(d)).
-		Header(frame.MessageId, mid).
-		Header(frame.Subscription, s.id)
+	f := wire.Start(buf, frame.MESSAGE, c.version).Header(frame.Destination, c.writerDest(d))
+	// A 1.2 client acknowledges a queue delivery by its ack header (the
+	// tag): the message-id is then only written, never kept, and is
+	// formatted into the frame without building the string.
+	var mid string
+	if id := m.KnownID(); id != "" || c.version != "1.2" || it.tag == 0 {
+		mid = c.b.MessageID(m)
+		f = f.Header(frame.MessageId, mid)
+	} else {
+		f = f.HeaderID(frame.MessageId, c.b.ID(), m.Seq)
+	}
+	f = f.Header(frame.Subscription, s.id)
 	if s.mode != broker.AckAuto {
 		if it.tag != 0 {
 			c.mu.Lock()

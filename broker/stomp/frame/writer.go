@@ -144,10 +144,12 @@ func (b Builder) PathHeader(name string, list []string, last string) Builder {
 }
 
 // HeaderID appends a header whose value is "ID:<prefix>-<seq>" (ActiveMQ's
-// message id form) without building the string.
+// message id form) without building the string; it writes what Header
+// would.
 func (b Builder) HeaderID(name, prefix string, seq uint64) Builder {
 	b.dst = appendEscaped(b.dst, name, b.esc, true)
-	b.dst = append(b.dst, ':', 'I', 'D', ':')
+	b.dst = append(b.dst, ':')
+	b.dst = appendEscaped(b.dst, "ID:", b.esc, false)
 	b.dst = appendEscaped(b.dst, prefix, b.esc, false)
 	b.dst = append(b.dst, '-')
 	b.dst = strconv.AppendUint(b.dst, seq, 10)
