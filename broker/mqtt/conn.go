@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,6 +174,14 @@ func (c *conn) readLoop() error {
 	defer c.flushRun() // what was read whole is published, as one by one
 	for {
 		if c.r.Buffered() == 0 {
+			// Before going to the network, let the writers this
+			// packet woke write: at light load the broker runs on
+			// one thread (see cmd/hashi/procs.go), where the reader
+			// would otherwise first make a read that finds nothing
+			// and park, and only then would a subscriber's writer
+			// run. At 2,000 QoS 0 messages a second that took
+			// 13 µs off the p50 latency (paired runs).
+			runtime.Gosched()
 			c.now = time.Now()
 			if ka := c.keepAlive; ka > 0 && c.now.Sub(c.deadlineAt) > ka/4 {
 				// [MQTT-3.1.2-24] one and a half times the keep alive;
