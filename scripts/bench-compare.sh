@@ -343,6 +343,11 @@ round() {
 	for q in 0 1; do
 		for ((k = 0; k < LATENCY_SLICES; k++)); do
 			for b in "${order[@]}"; do bench "$RESULTS" latency-qos$q "$b" "Latency QoS $q at 2,000/s" p50_us,p90_us latency --url "${URL[$b]}" --qos $q --rate 2000 --duration "$LATENCY_DURATION"; done
+			# The floor, between the brokers' runs: the same latency
+			# against the sink, which does no work.
+			BASELINE="generator→sink"
+			bench "$CEILING_RESULTS" latency-qos$q "generator→sink" "Latency QoS $q at 2,000/s" p50_us,p90_us latency --url "${URL[sink]}" --qos $q --rate 2000 --duration "$LATENCY_DURATION"
+			BASELINE=
 		done
 	done
 	for b in $(rotate "$ROUND" hashi activemq); do
@@ -495,7 +500,9 @@ parentheses: the ratio and the difference (for latency, what the bridge adds). T
 	The same generator against \`hashi bench sink\` (a trivial MQTT broker that forwards every
 	PUBLISH to every subscriber without any matching or checks), directly and through
 	\`hashi bench relay\` (a TCP relay that only copies bytes). When these are far above the broker
-	numbers, the brokers, not the generator, set the numbers above.
+	numbers, the brokers, not the generator, set the numbers above. The latency rows, measured
+	between the brokers' latency runs, are the floor: the generator's own delay and the loopback
+	with a broker that does no work, which no broker can go below.
 
 	EOF
 	"$HASHI" bench report --brokers "generator→sink,generator→relay→sink" "$CEILING_RESULTS"
