@@ -91,6 +91,9 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 	c.log = srv.log.With("conn", c.id, "remote", c.remote)
 	c.r = wire.NewReader(nc, 32*1024)
 	c.r.MaxFrameSize = srv.opts.MaxFrameSize
+	// Small bodies are read into one buffer and copied into the message
+	// they become, which holds them in the same allocation (toMessage).
+	c.r.ReuseBody, c.r.ReuseBodyMax = true, smallBody
 	if info != nil && info.Connector != nil && info.Connector.MaxFrameSize > 0 {
 		c.r.MaxFrameSize = int(info.Connector.MaxFrameSize)
 	}

@@ -2,6 +2,7 @@ package stomp_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hashi-broker/hashi/broker/dest"
 	"github.com/hashi-broker/hashi/broker/server/servertest"
+	wire "github.com/hashi-broker/hashi/broker/stomp/frame"
 )
 
 // ackHeaders are the headers that acknowledge m on a connection speaking v:
@@ -174,6 +176,44 @@ func TestTransactionSends(t *testing.T) {
 	b.produce(t, "/queue/tx", "sentinel")
 	if m := cons.expect(frame.MESSAGE); string(m.Body) != "sentinel" {
 		t.Fatalf("open transaction leaked %q", m.Body)
+	}
+}
+
+// Bodies with a content-length are read into one buffer the connection
+// reuses: each message must keep its own copy, whether it waits in a queue,
+// in a transaction or goes to a topic, and whatever its size.
+func TestSendBodiesOutliveTheReadBuffer(t *testing.T) {
+	b := startBroker(t, "", "")
+	p := b.connect(t)
+	sizes := []int{1, 5, 255, 256, 257, 4000, 3}
+	var want []string
+	var burst strings.Builder
+	for i, n := range sizes {
+		body := strings.Repeat(string(rune('a'+i)), n)
+		want = append(want, body)
+		hdr := []string{frame.Destination, "/queue/bodies", frame.ContentLength, strconv.Itoa(n)}
+		if i == 2 || i == 5 {
+			hdr = append(hdr, frame.Transaction, "tx")
+		}
+		f := frame.New(frame.SEND, hdr...)
+		f.Body = []byte(body)
+		burst.Write(wire.Append(nil, f, p.v))
+	}
+	// BEGIN first and COMMIT last, all in one write: every body is read
+	// before anything is consumed.
+	begin := wire.Append(nil, frame.New(frame.BEGIN, frame.Transaction, "tx"), p.v)
+	commit := wire.Append(nil, frame.New(frame.COMMIT, frame.Transaction, "tx"), p.v)
+	p.raw(string(begin) + burst.String() + string(commit))
+	p.receipt(frame.SEND, []byte("end"), frame.Destination, "/queue/bodies", frame.ContentLength, "3")
+	c := b.connect(t)
+	c.receipt(frame.SUBSCRIBE, nil, frame.Destination, "/queue/bodies", frame.Id, "s")
+	got := bodies(c.messages(len(sizes) + 1))
+	// The transaction's two arrive at COMMIT, after the others.
+	order := []string{want[0], want[1], want[3], want[4], want[6], want[2], want[5], "end"}
+	for i := range order {
+		if got[i] != order[i] {
+			t.Fatalf("message %d: %d bytes %.10q..., want %d bytes %.10q...", i, len(got[i]), got[i], len(order[i]), order[i])
+		}
 	}
 }
 

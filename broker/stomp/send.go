@@ -154,6 +154,11 @@ func (c *conn) stompDest(d dest.Destination) string {
 	return d.STOMP()
 }
 
+// smallBody is the largest SEND body read into the connection's shared
+// buffer: up to it, broker.NewMessage holds a copy in the message's own
+// allocation; a larger body is allocated by itself and kept as it is.
+const smallBody = 256
+
 // reserved reports whether a header has meaning to the broker; every other
 // header travels as a user header (MQTT 5 user property). A switch, not a
 // map: it runs for every header of every SEND.
@@ -170,13 +175,17 @@ func reserved(k string) bool {
 
 // toMessage builds a broker message from a SEND frame.
 func (c *conn) toMessage(f *frame.Frame, d dest.Destination) (*broker.Message, error) {
-	m := &broker.Message{
-		Dest:       d,
-		Payload:    f.Body,
-		Persistent: f.Header.Get("persistent") == "true",
-		Origin:     c.origin(),
-		Priority:   4,
+	var m *broker.Message
+	if c.r.Reused(f.Body) {
+		var buf []byte
+		m, buf = broker.NewMessage(len(f.Body), nil)
+		m.Payload = buf
+		copy(buf, f.Body)
+	} else {
+		m = &broker.Message{Payload: f.Body}
 	}
+	m.Dest, m.Origin, m.Priority = d, c.origin(), 4
+	m.Persistent = f.Header.Get("persistent") == "true"
 	if m.Persistent {
 		m.QoS = 1
 	}

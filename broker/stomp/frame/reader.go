@@ -70,6 +70,9 @@ type Reader struct {
 	// next Read. For a caller that copies what it keeps (a bridge link),
 	// it saves allocating and zeroing every body.
 	ReuseBody bool
+	// ReuseBodyMax, when positive, lowers the largest body ReuseBody reads
+	// into the kept buffer (and so the buffer a connection keeps).
+	ReuseBodyMax int
 
 	br   *bufio.Reader
 	err  error    // sticky: after an error the stream is out of sync
@@ -234,6 +237,20 @@ func (r *Reader) readHeaders(cmd string, size *int) error {
 	}
 }
 
+// keptBody is the largest body ReuseBody reads into the kept buffer.
+func (r *Reader) keptBody() int {
+	if r.ReuseBodyMax > 0 {
+		return min(r.ReuseBodyMax, maxKeptBody)
+	}
+	return maxKeptBody
+}
+
+// Reused reports whether body is in the buffer ReuseBody shares between
+// frames, and so valid only until the next Read.
+func (r *Reader) Reused(body []byte) bool {
+	return len(body) > 0 && cap(r.body) > 0 && &body[0] == &r.body[0]
+}
+
 // readBody reads a body of n bytes announced by content-length and the NUL
 // after it. The limit is checked before anything is allocated, and a body
 // larger than firstBodyChunk is allocated as it arrives.
@@ -242,9 +259,9 @@ func (r *Reader) readBody(cmd string, size, n int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s frame has content-length %d, over the limit of %d bytes", ErrFrameTooLarge, cmd, n, maxSize)
 	}
 	var body []byte
-	if r.ReuseBody && n > 0 && n <= maxKeptBody {
+	if kept := r.keptBody(); r.ReuseBody && n > 0 && n <= kept {
 		if cap(r.body) < n {
-			r.body = make([]byte, min(max(n, 2*cap(r.body)), maxKeptBody))
+			r.body = make([]byte, min(max(n, 2*cap(r.body)), kept))
 		}
 		body = r.body[:n]
 		if _, err := io.ReadFull(r.br, body); err != nil {

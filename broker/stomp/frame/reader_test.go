@@ -363,4 +363,28 @@ func TestReadReuseBody(t *testing.T) {
 	if string(bodies[0]) != "abcy1" {
 		t.Fatalf("the kept buffer was not reused: %q", bodies[0])
 	}
+	for i, want := range []bool{true, true, false, false, true} {
+		if r.Reused(bodies[i]) != want {
+			t.Errorf("Reused(body %d) = %v", i+1, !want)
+		}
+	}
+}
+
+// ReuseBodyMax lowers the limit: a connection keeps no buffer larger than
+// it, and larger bodies are allocated.
+func TestReadReuseBodyMax(t *testing.T) {
+	in := "SEND\ncontent-length:4\n\nsmal\x00" + "SEND\ncontent-length:9\n\nlargerone\x00"
+	r := NewReader(strings.NewReader(in), 64)
+	r.ReuseBody, r.ReuseBodyMax = true, 8
+	small, err := r.Read()
+	if err != nil || !r.Reused(small.Body) {
+		t.Fatalf("a body under ReuseBodyMax was not kept: %v", err)
+	}
+	large, err := r.Read()
+	if err != nil || r.Reused(large.Body) || string(large.Body) != "largerone" {
+		t.Fatalf("a body over ReuseBodyMax: reused %v, %q, %v", r.Reused(large.Body), large.Body, err)
+	}
+	if cap(r.body) > 8 {
+		t.Fatalf("kept buffer of %d bytes, over ReuseBodyMax", cap(r.body))
+	}
 }
