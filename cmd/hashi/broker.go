@@ -60,9 +60,10 @@ func cmdBroker(args []string, stdout, stderr io.Writer) int {
 		}
 		text, _ = os.ReadFile(*cfgPath)
 	}
-	defer startGCTuner(gcFloor)()
+	gcBusy, stopGC := startGCTuner(gcFloor)
+	defer stopGC()
 	if *adaptiveProcs {
-		defer startProcsTuner(log)()
+		defer startProcsTuner(log, gcBusy)()
 	}
 	if *pprofAddr != "" {
 		if err := startPprof(*pprofAddr, log); err != nil {

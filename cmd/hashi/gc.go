@@ -15,6 +15,13 @@ import (
 // keeps the collector's heap goal at least gcFloor: it runs as GOGC=100 once
 // the live heap passes half of gcFloor, and with a higher GOGC below that.
 // A GOGC set in the environment turns this off; GOMEMLIMIT still applies.
+//
+// The floor applies only while the broker is busy, as the procs tuner
+// decides (procs.go). At light load it collects as GOGC=100: the few
+// messages it handles then reuse memory still in the caches instead of
+// walking through the floor's worth of fresh pages, which measured at 2,000
+// QoS 0 messages a second took 6 to 7 µs off the p50 latency (paired runs),
+// and an idle broker gives its garbage back.
 const gcFloor = 64 << 20
 
 // gcPercentFor returns the GOGC that puts the heap goal of a live heap at
@@ -30,20 +37,28 @@ func gcPercentFor(live, floor uint64) int {
 type gcTuner struct {
 	floor   uint64
 	mu      sync.Mutex
+	light   bool // the broker is lightly loaded: no floor
 	percent int
 	sample  []metrics.Sample
 	stopped bool
 }
 
-// startGCTuner starts tuning unless GOGC is set; stop ends it.
-func startGCTuner(floor uint64) (stop func()) {
+// startGCTuner starts tuning unless GOGC is set; busy tells it whether the
+// broker is under load (it starts as if it were), and stop ends it.
+func startGCTuner(floor uint64) (busy func(bool), stop func()) {
 	if os.Getenv("GOGC") != "" {
-		return func() {}
+		return func(bool) {}, func() {}
 	}
 	t := &gcTuner{floor: floor, percent: 100, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
 	t.tune()
 	t.arm()
-	return func() {
+	busy = func(b bool) {
+		t.mu.Lock()
+		t.light = !b
+		t.mu.Unlock()
+		t.tune()
+	}
+	return busy, func() {
 		t.mu.Lock()
 		t.stopped = true
 		t.mu.Unlock()
@@ -76,7 +91,11 @@ func (t *gcTuner) tune() bool {
 	if t.sample[0].Value.Kind() == metrics.KindUint64 {
 		live = t.sample[0].Value.Uint64()
 	}
-	p := gcPercentFor(live, t.floor)
+	floor := t.floor
+	if t.light {
+		floor = 0
+	}
+	p := gcPercentFor(live, floor)
 	// Small changes are not worth a call into the runtime.
 	if p != t.percent && (p > t.percent*9/8 || p < t.percent*7/8 || p == 100) {
 		debug.SetGCPercent(p)

@@ -38,7 +38,7 @@ func gogc() uint64 {
 func TestGCTunerFollowsCollections(t *testing.T) {
 	t.Setenv("GOGC", "")
 	defer debug.SetGCPercent(100)
-	stop := startGCTuner(1 << 40) // a floor no test heap reaches
+	_, stop := startGCTuner(1 << 40) // a floor no test heap reaches
 	deadline := time.Now().Add(10 * time.Second)
 	for gogc() <= 100 {
 		if time.Now().After(deadline) {
@@ -56,11 +56,38 @@ func TestGCTunerFollowsCollections(t *testing.T) {
 // A GOGC from the environment is the operator's choice: left alone.
 func TestGCTunerLeavesGOGCAlone(t *testing.T) {
 	t.Setenv("GOGC", "100")
-	stop := startGCTuner(1 << 40)
+	_, stop := startGCTuner(1 << 40)
 	defer stop()
 	runtime.GC()
 	runtime.GC()
 	if p := gogc(); p != 100 {
 		t.Fatalf("GOGC %d, want the environment's 100", p)
 	}
+}
+
+// At light load the floor is off: GOGC goes back to 100 at once, and up
+// again when the broker is busy and the next collection re-tunes.
+func TestGCTunerFloorOnlyWhenBusy(t *testing.T) {
+	t.Setenv("GOGC", "")
+	defer debug.SetGCPercent(100)
+	busy, stop := startGCTuner(1 << 40)
+	defer stop()
+	waitGOGC := func(raised bool, what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for (gogc() > 100) != raised {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: GOGC %d", what, gogc())
+			}
+			runtime.GC()
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitGOGC(true, "busy at start")
+	busy(false)
+	if p := gogc(); p != 100 {
+		t.Fatalf("light load: GOGC %d, want 100 at once", p)
+	}
+	busy(true)
+	waitGOGC(true, "busy again")
 }

@@ -20,7 +20,7 @@ import (
 // an event loop, and on every core as soon as it is busy: the procs tuner
 // samples the process's CPU time every procsSample and moves GOMAXPROCS
 // between 1 and the number of cores. A GOMAXPROCS set in the environment
-// turns it off.
+// turns it off. The GC tuner (gc.go) follows the same decision.
 const (
 	procsSample = 100 * time.Millisecond
 	// procsBusy is the CPU use, in cores, at which one thread is too few:
@@ -69,7 +69,7 @@ type procsTuner struct {
 // startProcsTuner starts tuning unless GOMAXPROCS is set, the machine has
 // one core, or the process's CPU time cannot be read; stop ends it and
 // gives the runtime back all cores.
-func startProcsTuner(log hclog.Logger) (stop func()) {
+func startProcsTuner(log hclog.Logger, busy func(bool)) (stop func()) {
 	n := runtime.GOMAXPROCS(0)
 	if os.Getenv("GOMAXPROCS") != "" || n < 2 {
 		return func() {}
@@ -79,6 +79,7 @@ func startProcsTuner(log hclog.Logger) (stop func()) {
 	}
 	t := newProcsTuner(procsPolicy{max: n, quietFor: procsQuiet}, func() time.Duration { d, _ := processCPU(); return d }, func(k int) {
 		runtime.GOMAXPROCS(k)
+		busy(k > 1)
 		log.Debug("threads for goroutines", "GOMAXPROCS", k)
 	}, procsSample)
 	return t.close
