@@ -272,9 +272,21 @@ func (c *conn) addToRun(m *broker.Message, pid uint16) {
 	}
 	c.run = append(c.run, m)
 	c.runIDs = append(c.runIDs, pid)
-	if len(c.run) >= maxPublishRun || !c.r.Ready() {
+	switch {
+	case !c.r.Ready():
+		c.flushIdleRun()
+	case len(c.run) >= maxPublishRun:
 		c.flushRun()
 	}
+}
+
+// flushIdleRun flushes the run when no whole packet follows it; when
+// nothing at all does, the reader is about to yield and wait, and the
+// run's PUBACKs are queued after the yield (sendLateAcks).
+func (c *conn) flushIdleRun() {
+	c.idleRun = c.r.Buffered() == 0
+	c.flushRun()
+	c.idleRun = false
 }
 
 // flushRun publishes the run and acknowledges its QoS 1 publishes, as
@@ -301,7 +313,10 @@ func (c *conn) flushRun() {
 				c.ackAfter(packet.TypePuback, ids[i], code, waits)
 			}
 		}
-		if len(acks) > 0 {
+		switch {
+		case len(acks) > 0 && c.idleRun:
+			c.lateAcks = append(c.lateAcks, acks...) // see readLoop
+		case len(acks) > 0:
 			c.sendAcks(acks)
 		}
 		c.runAcks = acks[:0]
