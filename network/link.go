@@ -190,7 +190,8 @@ func (l *link) close(reason string) {
 func (l *link) readLoop() error {
 	// Nothing keeps a frame's body past handling it (records are copied
 	// out), so bodies share one buffer.
-	l.r.ReuseBody, l.r.ReuseBodyMax = true, 0 // a STOMP connection handed over may have set a lower one
+	// A STOMP connection handed over may have set a lower limit.
+	l.r.ReuseBody, l.r.ReuseBodyMax, l.r.ReuseFrame = true, 0, false
 	var deadlineAt time.Time
 	for {
 		// The peer sends a heart-beat every heartBeat: nothing for three is

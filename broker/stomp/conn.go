@@ -167,6 +167,10 @@ func connectorName(info *transport.Info) string {
 
 func (c *conn) readLoop() error {
 	c.nc.SetReadDeadline(time.Time{})
+	// No frame is kept past handling it (the strings in it may be), so
+	// every frame is read into the same one; the CONNECT, which a network
+	// bridge takes over, was read before.
+	c.r.ReuseFrame = true
 	var deadlineAt time.Time
 	for {
 		// A client silent for hbIn is gone. The deadline moves when the

@@ -26,6 +26,22 @@ func BenchmarkReadSend(b *testing.B) {
 	}
 }
 
+// BenchmarkReadSendReused is BenchmarkReadSend as a server connection
+// reads: frame and small bodies reused.
+func BenchmarkReadSendReused(b *testing.B) {
+	r := NewReader(&loop{data: []byte(sendFrame)}, 0)
+	r.Version = V12
+	r.MaxFrameSize = 1 << 20
+	r.ReuseFrame, r.ReuseBody, r.ReuseBodyMax = true, true, 256
+	b.SetBytes(int64(len(sendFrame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if f, err := r.Read(); err != nil || f == nil {
+			b.Fatal(f, err)
+		}
+	}
+}
+
 func BenchmarkReadSendNoContentLength(b *testing.B) {
 	in := strings.Replace(sendFrame, "content-length:64\n", "x-id:12345678\n", 1)
 	r := NewReader(&loop{data: []byte(in)}, 0)

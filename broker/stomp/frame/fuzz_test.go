@@ -81,6 +81,45 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
+// FuzzReadReused reads arbitrary bytes twice, once with every frame and
+// body new and once as a server connection reads (ReuseFrame, ReuseBody):
+// the frames and errors must be the same.
+func FuzzReadReused(f *testing.F) {
+	for _, tc := range readCases {
+		f.Add([]byte(tc.in))
+	}
+	for _, tc := range appendCases {
+		f.Add(Append(nil, tc.f, tc.version))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, v := range fuzzVersions {
+			plain := NewReader(bytes.NewReader(data), 64)
+			reused := NewReader(bytes.NewReader(data), 64)
+			plain.Version, reused.Version = v, v
+			reused.ReuseFrame, reused.ReuseBody = true, true
+			if len(data)%2 == 0 {
+				reused.ReuseBodyMax = 16
+			}
+			for i := 0; i <= len(data); i++ {
+				a, errA := plain.Read()
+				b, errB := reused.Read()
+				if (errA == nil) != (errB == nil) || (errA != nil && errA.Error() != errB.Error()) {
+					t.Fatalf("%s frame %d: errors %v and %v", v, i, errA, errB)
+				}
+				if errA != nil {
+					break
+				}
+				if (a == nil) != (b == nil) {
+					t.Fatalf("%s frame %d: heart-beat in one reading only", v, i)
+				}
+				if a != nil && describe(a) != describe(b) {
+					t.Fatalf("%s frame %d:\n%s\n%s", v, i, describe(a), describe(b))
+				}
+			}
+		}
+	})
+}
+
 // checkReencode: a decoded frame encodes to bytes that decode again, and
 // encoding is stable from then on.
 func checkReencode(t *testing.T, f *frame.Frame, version string) {

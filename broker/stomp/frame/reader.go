@@ -73,14 +73,20 @@ type Reader struct {
 	// ReuseBodyMax, when positive, lowers the largest body ReuseBody reads
 	// into the kept buffer (and so the buffer a connection keeps).
 	ReuseBodyMax int
+	// ReuseFrame lets every frame Read returns be the same frame.Frame and
+	// frame.Header, refilled: a frame is then valid only until the next
+	// Read (its names and values, strings, stay valid). For a caller that
+	// keeps no frame past handling it, it saves two allocations a frame.
+	ReuseFrame bool
 
 	br   *bufio.Reader
-	err  error    // sticky: after an error the stream is out of sync
-	line []byte   // a line longer than the read buffer
-	text []byte   // decoded header names and values of the current frame
-	ends []int    // end of each name and value in text
-	kv   []string // names and values, handed to frame.NewHeader
-	body []byte   // the reused body (ReuseBody)
+	err  error        // sticky: after an error the stream is out of sync
+	line []byte       // a line longer than the read buffer
+	text []byte       // decoded header names and values of the current frame
+	ends []int        // end of each name and value in text
+	kv   []string     // names and values, handed to frame.NewHeader
+	body []byte       // the reused body (ReuseBody)
+	kept *frameHeader // the reused frame (ReuseFrame)
 }
 
 // frameHeader holds a decoded frame and its header.
@@ -159,10 +165,7 @@ func (r *Reader) read() (*frame.Frame, error) {
 		r.kv = append(r.kv, text[start:end])
 		start = end
 	}
-	// The frame and its header in one allocation.
-	fh := &frameHeader{h: *frame.NewHeader(r.kv...)}
-	f := &fh.f
-	f.Command, f.Header = cmd, &fh.h
+	f := r.newFrame(cmd)
 	clear(r.kv) // do not keep the strings alive
 
 	n := -1
@@ -235,6 +238,31 @@ func (r *Reader) readHeaders(cmd string, size *int) error {
 			r.ends = append(r.ends, len(r.text))
 		}
 	}
+}
+
+// newFrame returns a frame for cmd with the headers in r.kv: a new one (the
+// frame and its header in one allocation), or with ReuseFrame the kept one,
+// emptied and refilled.
+func (r *Reader) newFrame(cmd string) *frame.Frame {
+	if !r.ReuseFrame {
+		fh := &frameHeader{h: *frame.NewHeader(r.kv...)}
+		fh.f.Command, fh.f.Header = cmd, &fh.h
+		return &fh.f
+	}
+	if r.kept == nil {
+		r.kept = &frameHeader{}
+		r.kept.f.Header = &r.kept.h
+	}
+	h := &r.kept.h
+	for h.Len() > 0 { // go-stomp's Header has no reset; Del keeps the capacity
+		k, _ := h.GetAt(0)
+		h.Del(k)
+	}
+	for i := 0; i+1 < len(r.kv); i += 2 {
+		h.Add(r.kv[i], r.kv[i+1])
+	}
+	r.kept.f.Command, r.kept.f.Body = cmd, nil
+	return &r.kept.f
 }
 
 // keptBody is the largest body ReuseBody reads into the kept buffer.

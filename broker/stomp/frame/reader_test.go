@@ -388,3 +388,40 @@ func TestReadReuseBodyMax(t *testing.T) {
 		t.Fatalf("kept buffer of %d bytes, over ReuseBodyMax", cap(r.body))
 	}
 }
+
+// With ReuseFrame every frame is the same frame.Frame, refilled: headers of
+// the earlier frame (more of them, repeated names) are gone, the strings
+// read from it stay valid, and a frame without a body has none.
+func TestReadReuseFrame(t *testing.T) {
+	in := "SEND\ndestination:/queue/a\nx:1\nx:2\nreceipt:r1\ncontent-length:2\n\nhi\x00" +
+		"ACK\nid:7\n\n\x00" +
+		"SEND\ndestination:/queue/b\n\nbody\x00"
+	r := NewReader(strings.NewReader(in), 64)
+	r.Version = V12
+	r.ReuseFrame = true
+	first, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := first.Header.Get("destination")
+	second, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second != first {
+		t.Fatal("ReuseFrame returned a new frame")
+	}
+	if second.Command != "ACK" || second.Header.Len() != 1 || second.Header.Get("id") != "7" || second.Body != nil {
+		t.Fatalf("second frame: %s", describe(second))
+	}
+	third, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Header.Len() != 1 || third.Header.Get("destination") != "/queue/b" || string(third.Body) != "body" {
+		t.Fatalf("third frame: %s", describe(third))
+	}
+	if dest != "/queue/a" {
+		t.Fatalf("a string from the first frame changed: %q", dest)
+	}
+}
