@@ -127,17 +127,55 @@ func (c *Consumer) Ack(tag uint64) bool {
 	var few [4]*queue
 	qs := append(few[:0], c.queues...)
 	c.mu.Unlock()
+	consumed(done, qs)
+	return true
+}
+
+// AckEach acknowledges each delivery in tags that is outstanding, as Ack
+// does one at a time, under one lock of the consumer and, in the usual
+// case, one of its queue; it reports how many were outstanding. For an
+// AckClient consumer (cumulative acknowledgements) it calls Ack for each.
+func (c *Consumer) AckEach(tags []uint64) int {
+	n := 0
+	if c.Mode == AckClient {
+		for _, tag := range tags {
+			if c.Ack(tag) {
+				n++
+			}
+		}
+		return n
+	}
+	var some [64]*entry
+	done := some[:0]
+	c.mu.Lock()
+	for _, tag := range tags {
+		if e, ok := c.inflight[tag]; ok {
+			done = append(done, e)
+			delete(c.inflight, tag)
+		}
+	}
+	var few [4]*queue
+	qs := append(few[:0], c.queues...)
+	c.mu.Unlock()
+	if len(done) > 0 {
+		consumed(done, qs)
+	}
+	return len(done)
+}
+
+// consumed settles acknowledged entries and lets the consumer's queues qs
+// dispatch to the credit that came back.
+func consumed(done []*entry, qs []*queue) {
 	if len(qs) == 1 && fromQueue(done, qs[0]) {
 		qs[0].consumedThenDispatch(done) // the usual case: one lock of the queue
-		return true
+		return
 	}
 	for _, e := range done {
 		e.q.consumed(e)
 	}
 	for _, q := range qs {
-		q.dispatchLocking() // credit came back
+		q.dispatchLocking()
 	}
-	return true
 }
 
 // fromQueue reports whether every entry of es came from q.

@@ -45,6 +45,7 @@ type conn struct {
 	lastSend destHeader     // the last plain SEND destination resolved
 	subs     map[string]*subscription
 	ackSub   *subscription // found the last 1.2 ACK: tried first by the next
+	acks     ackBatch      // plain ACKs read but not yet settled
 	txs      map[string]*transaction
 
 	// Writer goroutine only.
@@ -171,8 +172,12 @@ func (c *conn) readLoop() error {
 	// every frame is read into the same one; the CONNECT, which a network
 	// bridge takes over, was read before.
 	c.r.ReuseFrame = true
+	defer c.settleAcks()
 	var deadlineAt time.Time
 	for {
+		if c.r.Buffered() == 0 {
+			c.settleAcks() // before waiting for the network
+		}
 		// A client silent for hbIn is gone. The deadline moves when the
 		// buffer is empty, at most every tenth of hbIn (a timer update per
 		// frame cost a busy connection several percent), so it fires
@@ -190,6 +195,10 @@ func (c *conn) readLoop() error {
 		if f == nil {
 			continue // heart-beat
 		}
+		if c.batchAck(f) {
+			continue
+		}
+		c.settleAcks() // in order with the frame that follows them
 		err = c.handle(f)
 		var pe *protoErr
 		switch {

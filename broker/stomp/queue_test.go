@@ -217,6 +217,42 @@ func TestSendBodiesOutliveTheReadBuffer(t *testing.T) {
 	}
 }
 
+// ACKs pipelined in one write are settled together; a NACK or an ACK with
+// a receipt among them is handled in its place, after the ones before it.
+func TestPipelinedAcks(t *testing.T) {
+	b := startBroker(t, "", "")
+	b.produce(t, "/queue/piped", numbered("m", 10)...)
+	c := b.connect(t)
+	c.receipt(frame.SUBSCRIBE, nil, frame.Destination, "/queue/piped", frame.Id, "s", frame.Ack, "client-individual")
+	ms := c.messages(10)
+	frameFor := func(cmd string, i int, hdr ...string) string {
+		return string(wire.Append(nil, frame.New(cmd, append(ackHeaders("1.2", ms[i]), hdr...)...), c.v))
+	}
+	c.raw(frameFor(frame.ACK, 0) + frameFor(frame.ACK, 1) + frameFor(frame.NACK, 3) +
+		frameFor(frame.ACK, 2) + frameFor(frame.ACK, 4) + frameFor(frame.ACK, 6, frame.Receipt, "last"))
+	// The NACKed m4 comes back at once, before the receipt of what
+	// followed it.
+	if m := c.expect(frame.MESSAGE); string(m.Body) != "m4" || m.Header.Get("redelivered") != "true" {
+		t.Fatalf("after NACK: %q %v", m.Body, headers(m))
+	}
+	if r := c.expect(frame.RECEIPT); r.Header.Get(frame.ReceiptId) != "last" {
+		t.Fatalf("receipt %v", headers(r))
+	}
+	if st, _ := b.Srv.Core().QueueStats(dest.Q("piped")); st.Dequeued != 5 {
+		t.Fatalf("dequeued %d after 5 ACKs, want 5", st.Dequeued)
+	}
+	// An ACK and then UNSUBSCRIBE in one write: the ACK is settled first,
+	// and only the unacknowledged ones go back to the queue.
+	c.raw(frameFor(frame.ACK, 7) + string(wire.Append(nil, frame.New(frame.UNSUBSCRIBE, frame.Id, "s", frame.Receipt, "bye"), c.v)))
+	c.expect(frame.RECEIPT)
+	d := b.connect(t)
+	d.receipt(frame.SUBSCRIBE, nil, frame.Destination, "/queue/piped", frame.Id, "s")
+	if got := strings.Join(bodies(d.messages(4)), ","); got != "m4,m6,m9,m10" {
+		t.Fatalf("left for the next consumer: %s", got)
+	}
+	d.quiet("nothing acknowledged comes back")
+}
+
 // An ACK in a transaction takes effect at COMMIT; ABORT redelivers what the
 // transaction acknowledged.
 func TestTransactionAcks(t *testing.T) {

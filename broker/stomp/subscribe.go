@@ -178,6 +178,64 @@ func (c *conn) handleAck(f *frame.Frame, ack bool) error {
 	return nil
 }
 
+// ackBatch holds plain ACKs of one subscription, read one after another.
+type ackBatch struct {
+	sub  *subscription
+	tags []uint64
+}
+
+// maxAckBatch bounds the ACKs settled together.
+const maxAckBatch = 256
+
+// batchAck takes a plain STOMP 1.2 ACK (no receipt, no transaction) of a
+// client-individual delivery into the batch, which settleAcks applies under
+// one lock of the consumer and of its queue, the way a subscriber
+// acknowledging a stream of messages sends them: one ACK per MESSAGE, many
+// to a read. It reports false for any other frame, which the caller
+// handles as usual.
+func (c *conn) batchAck(f *frame.Frame) bool {
+	if f.Command != frame.ACK || c.version != "1.2" {
+		return false
+	}
+	if _, ok := f.Header.Contains(frame.Receipt); ok {
+		return false
+	}
+	if _, ok := f.Header.Contains(frame.Transaction); ok {
+		return false
+	}
+	ref, ok := c.lookupAck(f)
+	if !ok || ref.sub.mode != broker.AckIndividual {
+		return false
+	}
+	if c.acks.sub != ref.sub {
+		c.settleAcks()
+		c.acks.sub = ref.sub
+	}
+	c.acks.tags = append(c.acks.tags, ref.tag)
+	if len(c.acks.tags) >= maxAckBatch {
+		c.settleAcks()
+	}
+	return true
+}
+
+// settleAcks applies the batched ACKs, as settle does one.
+func (c *conn) settleAcks() {
+	b := &c.acks
+	if len(b.tags) == 0 {
+		return
+	}
+	b.sub.consumer.AckEach(b.tags)
+	c.mu.Lock()
+	for _, tag := range b.tags {
+		if mid, ok := b.sub.tags[tag]; ok {
+			delete(b.sub.tags, tag)
+			c.dropByMsg(mid, tag)
+		}
+	}
+	c.mu.Unlock()
+	b.tags = b.tags[:0]
+}
+
 func (c *conn) lookupAck(f *frame.Frame) (ackRef, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
