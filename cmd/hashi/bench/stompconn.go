@@ -70,6 +70,10 @@ func dialSTOMP(ctx context.Context, d *dialer, ep Endpoint, cfg *Config, bufSize
 		return nil, fmt.Errorf("STOMP connect to %s: %w", ep.Addr, err)
 	}
 	s.r.Version = stompVersion
+	// Nothing keeps a frame or a body past handling it (the tracker
+	// checks a payload when it arrives), so frames and small bodies are
+	// read into the same memory.
+	s.r.ReuseFrame, s.r.ReuseBody = true, true
 	_ = c.SetReadDeadline(time.Time{})
 	return s, nil
 }
