@@ -252,6 +252,14 @@ func TestMessageHeaderMapping(t *testing.T) {
 		}
 		c.quiet("expired message")
 	}
+	// Of a repeated header the first counts (STOMP 1.2 "Repeated Header
+	// Entries"); repeated custom headers all travel.
+	c.receipt(frame.SEND, []byte("rep"), frame.Destination, "/queue/hdr", "priority", "2", "priority", "12",
+		"persistent", "true", "persistent", "false", "x-tag", "a", "x-tag", "b")
+	m := c.expect(frame.MESSAGE)
+	if m.Header.Get("priority") != "2" || m.Header.Get("persistent") != "true" || strings.Join(m.Header.GetAll("x-tag"), ",") != "a,b" {
+		t.Errorf("repeated headers: %v", headers(m))
+	}
 	c.send(frame.SEND, frame.Destination, "/queue/hdr", "priority", "12")
 	c.expectError("Invalid priority header")
 	c.send(frame.SEND, frame.Destination, "/queue/hdr", "expires", "tomorrow")

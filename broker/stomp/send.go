@@ -185,40 +185,67 @@ func (c *conn) toMessage(f *frame.Frame, d dest.Destination) (*broker.Message, e
 		m = &broker.Message{Payload: f.Body}
 	}
 	m.Dest, m.Origin, m.Priority = d, c.origin(), 4
-	m.Persistent = f.Header.Get("persistent") == "true"
+	// One pass over the headers (go-stomp's Get scans them all for each
+	// name); of a repeated header the first counts, as Get would return.
+	var persistent, priority, expires, contentType, corrID, replyTo string
+	var seen uint8
+	props := &broker.Props{}
+	for i := 0; i < f.Header.Len(); i++ {
+		k, v := f.Header.GetAt(i)
+		var bit uint8
+		var dst *string
+		switch k {
+		case "persistent":
+			bit, dst = 1, &persistent
+		case "priority":
+			bit, dst = 2, &priority
+		case "expires":
+			bit, dst = 4, &expires
+		case frame.ContentType:
+			bit, dst = 8, &contentType
+		case "correlation-id":
+			bit, dst = 16, &corrID
+		case "reply-to":
+			bit, dst = 32, &replyTo
+		default:
+			if !reserved(k) {
+				props.User = append(props.User, broker.KV{Key: k, Value: v})
+			}
+			continue
+		}
+		if seen&bit == 0 {
+			seen |= bit
+			*dst = v
+		}
+	}
+	m.Persistent = persistent == "true"
 	if m.Persistent {
 		m.QoS = 1
 	}
-	if v := f.Header.Get("priority"); v != "" {
-		p, err := strconv.Atoi(v)
+	if priority != "" {
+		p, err := strconv.Atoi(priority)
 		if err != nil || p < 0 || p > 9 {
-			return nil, refusef("Invalid priority header %q: must be 0-9", v)
+			return nil, refusef("Invalid priority header %q: must be 0-9", priority)
 		}
 		m.Priority = uint8(p)
 	}
-	if v := f.Header.Get("expires"); v != "" && v != "0" {
-		e, err := strconv.ParseInt(v, 10, 64)
+	if expires != "" && expires != "0" {
+		e, err := strconv.ParseInt(expires, 10, 64)
 		if err != nil {
-			return nil, refusef("Invalid expires header %q: milliseconds since the epoch", v)
+			return nil, refusef("Invalid expires header %q: milliseconds since the epoch", expires)
 		}
 		m.Expiry = e
 	}
-	props := &broker.Props{ContentType: f.Header.Get(frame.ContentType)}
-	if v := f.Header.Get("correlation-id"); v != "" {
-		props.CorrelationData = []byte(v)
+	props.ContentType = contentType
+	if corrID != "" {
+		props.CorrelationData = []byte(corrID)
 	}
-	if v := f.Header.Get("reply-to"); v != "" {
-		rt, err := c.resolve(v, false)
+	if replyTo != "" {
+		rt, err := c.resolve(replyTo, false)
 		if err != nil {
 			return nil, err
 		}
 		props.ReplyTo = rt
-	}
-	for i := 0; i < f.Header.Len(); i++ {
-		k, v := f.Header.GetAt(i)
-		if !reserved(k) {
-			props.User = append(props.User, broker.KV{Key: k, Value: v})
-		}
 	}
 	m.Props = props
 	return m, nil
