@@ -13,11 +13,16 @@ import (
 var sendFrame = "SEND\ndestination:/queue/orders\ncontent-type:application/json\ncontent-length:64\n" +
 	"receipt:r-123\npersistent:true\n\n" + strings.Repeat("x", 64) + "\x00"
 
-func BenchmarkReadSend(b *testing.B) {
-	r := NewReader(&loop{data: []byte(sendFrame)}, 0)
+// benchRead reads the frame in over and over with a V12 Reader that setup
+// may configure.
+func benchRead(b *testing.B, in []byte, setup func(*Reader)) {
+	r := NewReader(&loop{data: in}, 0)
 	r.Version = V12
 	r.MaxFrameSize = 1 << 20
-	b.SetBytes(int64(len(sendFrame)))
+	if setup != nil {
+		setup(r)
+	}
+	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
 		if f, err := r.Read(); err != nil || f == nil {
@@ -26,49 +31,22 @@ func BenchmarkReadSend(b *testing.B) {
 	}
 }
 
+func BenchmarkReadSend(b *testing.B) { benchRead(b, []byte(sendFrame), nil) }
+
 // BenchmarkReadSendReused is BenchmarkReadSend as a server connection
 // reads: frame and small bodies reused.
 func BenchmarkReadSendReused(b *testing.B) {
-	r := NewReader(&loop{data: []byte(sendFrame)}, 0)
-	r.Version = V12
-	r.MaxFrameSize = 1 << 20
-	r.ReuseFrame, r.ReuseBody, r.ReuseBodyMax = true, true, 256
-	b.SetBytes(int64(len(sendFrame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if f, err := r.Read(); err != nil || f == nil {
-			b.Fatal(f, err)
-		}
-	}
+	benchRead(b, []byte(sendFrame), func(r *Reader) { r.ReuseFrame, r.ReuseBody, r.ReuseBodyMax = true, true, 256 })
 }
 
 // BenchmarkReadMessageReused reads a MESSAGE as a broker sends it (nine
 // headers) the way the generator's STOMP client does: frame reused.
 func BenchmarkReadMessageReused(b *testing.B) {
-	in := Append(nil, messageFrame(), V12)
-	r := NewReader(&loop{data: in}, 0)
-	r.Version = V12
-	r.ReuseFrame, r.ReuseBody = true, true
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if f, err := r.Read(); err != nil || f == nil {
-			b.Fatal(f, err)
-		}
-	}
+	benchRead(b, Append(nil, messageFrame(), V12), func(r *Reader) { r.ReuseFrame, r.ReuseBody = true, true })
 }
 
 func BenchmarkReadSendNoContentLength(b *testing.B) {
-	in := strings.Replace(sendFrame, "content-length:64\n", "x-id:12345678\n", 1)
-	r := NewReader(&loop{data: []byte(in)}, 0)
-	r.Version = V12
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if f, err := r.Read(); err != nil || f == nil {
-			b.Fatal(f, err)
-		}
-	}
+	benchRead(b, []byte(strings.Replace(sendFrame, "content-length:64\n", "x-id:12345678\n", 1)), nil)
 }
 
 // BenchmarkGoStompReadSend is go-stomp's frame.Reader on the same input,
