@@ -227,13 +227,18 @@ func (c *conn) settleAcks() {
 	b.sub.consumer.AckEach(b.tags)
 	c.mu.Lock()
 	for _, tag := range b.tags {
-		if mid, ok := b.sub.tags[tag]; ok {
-			delete(b.sub.tags, tag)
-			c.dropByMsg(mid, tag)
-		}
+		c.forgetTag(b.sub, tag)
 	}
 	c.mu.Unlock()
-	b.tags = b.tags[:0]
+	b.sub, b.tags = nil, b.tags[:0]
+}
+
+// forgetTag drops a settled delivery's tag from s. c.mu held.
+func (c *conn) forgetTag(s *subscription, tag uint64) {
+	if mid, ok := s.tags[tag]; ok {
+		delete(s.tags, tag)
+		c.dropByMsg(mid, tag)
+	}
 }
 
 func (c *conn) lookupAck(f *frame.Frame) (ackRef, bool) {
@@ -314,11 +319,7 @@ func (c *conn) settle(ref ackRef, ack bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ref.sub.mode != broker.AckClient {
-		// Every dispatch has its own tag: forget just this one.
-		if mid, ok := ref.sub.tags[ref.tag]; ok {
-			delete(ref.sub.tags, ref.tag)
-			c.dropByMsg(mid, ref.tag)
-		}
+		c.forgetTag(ref.sub, ref.tag) // every dispatch has its own tag
 		return
 	}
 	// A cumulative ACK settled every earlier delivery too.
