@@ -17,6 +17,7 @@ import (
 	"github.com/hashi-broker/hashi/authz"
 	wire "github.com/hashi-broker/hashi/broker/stomp/frame"
 	"github.com/hashi-broker/hashi/broker/tlsconf"
+	"github.com/hashi-broker/hashi/broker/transport/rawio"
 	"github.com/hashi-broker/hashi/config"
 )
 
@@ -190,6 +191,7 @@ func (d *dialer) connectOne(ctx context.Context, u string) (*link, error) {
 	if err != nil {
 		return nil, err
 	}
+	nc = rawio.Wrap(nc)
 	if tlsOn {
 		cfg := d.m.sslContext()
 		tcfg, err := tlsconf.Client(cfg, host)

@@ -35,6 +35,13 @@ func (b *batch) payload(p []byte) {
 
 func (b *batch) len() int { return len(b.buf) + b.size }
 
+// buffersWriter is a connection that writes net.Buffers with one writev
+// call itself (rawio's), as net.Buffers.WriteTo does for the net package's
+// own connections.
+type buffersWriter interface {
+	WriteBuffers(v *net.Buffers) (int64, error)
+}
+
 // writeTo sends the batch with one write (or writev) call and empties it.
 func (b *batch) writeTo(c net.Conn) error {
 	var err error
@@ -42,7 +49,11 @@ func (b *batch) writeTo(c net.Conn) error {
 		_, err = c.Write(b.buf)
 	} else {
 		v := append(b.vec, b.buf[b.mark:])
-		_, err = v.WriteTo(c)
+		if bw, ok := c.(buffersWriter); ok {
+			_, err = bw.WriteBuffers(&v)
+		} else {
+			_, err = v.WriteTo(c)
+		}
 		clear(b.vec[:cap(b.vec)])
 	}
 	b.buf, b.vec, b.mark, b.size = b.buf[:0], b.vec[:0], 0, 0

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/hashi-broker/hashi/broker/transport/rawio"
 	"github.com/hashi-broker/hashi/config"
 )
 
@@ -193,6 +194,7 @@ func (l *Listener) done() {
 func (l *Listener) serve(c net.Conn) (rest func()) {
 	// Go's accept has already set TCP_NODELAY and TCP keep-alive (15 s)
 	// on c: setting them again cost two system calls per connection.
+	c = rawio.Wrap(c)
 	if l.tc.TLS {
 		tc := tlsServer(c, l)
 		tc.SetDeadline(time.Now().Add(HandshakeTimeout))

@@ -532,7 +532,7 @@ func TestTCPKeepAliveOption(t *testing.T) {
 		got := make(chan int, 1)
 		h := transport.Handlers{config.ProtoMQTT: echo{serve: func(ctx context.Context, c net.Conn) {
 			v := -1
-			if rc, err := c.(*net.TCPConn).SyscallConn(); err == nil {
+			if rc, err := c.(syscall.Conn).SyscallConn(); err == nil {
 				rc.Control(func(fd uintptr) {
 					v, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE)
 				})

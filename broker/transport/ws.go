@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/hashi-broker/hashi/broker/transport/rawio"
 	"github.com/hashi-broker/hashi/config"
 )
 
@@ -100,7 +101,7 @@ func (a *admitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if a.l.admit(c) {
-			return c, nil
+			return rawio.Wrap(c), nil
 		}
 	}
 }
