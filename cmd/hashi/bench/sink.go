@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
+	"github.com/hashi-broker/hashi/broker/transport/rawio"
 )
 
 // Sink is a trivial MQTT broker for measuring the generator: it accepts any
@@ -48,7 +49,7 @@ func NewSink(listen string) (*Sink, error) {
 			if err != nil {
 				return
 			}
-			sc := &sinkConn{c: c}
+			sc := &sinkConn{c: rawio.Wrap(c)}
 			s.mu.Lock()
 			if s.conns == nil {
 				s.mu.Unlock()
