@@ -469,7 +469,9 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 	accept, queue and drop; read msgs/s together with the losses. Latency runs publish at a fixed
 	2,000 msgs/s (one publisher, one subscriber), ${LATENCY_SLICES} runs of ${LATENCY_DURATION} per broker and round, the
 	brokers alternating run by run; the delay is measured from the send time in the payload, one
-	clock for both ends. Connections: the broker's resident memory (VmRSS) after
+	clock for both ends. Messages are sent evenly, one every 500 µs, timed by a kernel timer
+	(timerfd): a Go timer this short wakes an idle process after a whole millisecond, which had
+	sent the messages in pairs. Connections: the broker's resident memory (VmRSS) after
 	$(group3 "$CONNS") MQTT connections with a 60 s keep-alive were opened and acknowledged, minus before,
 	per connection, each on a freshly started broker (for ActiveMQ this is growth of a JVM whose
 	heap is reserved up front), the rate at which they were acknowledged with 32 connecting

@@ -6,7 +6,8 @@
 //
 //   - fanin: P publishers → 1 subscriber on one topic.
 //   - fanout: 1 publisher → S subscribers on one topic.
-//   - latency: publishers at a fixed total rate; percentiles of the delay
+//   - latency: publishers at a fixed total rate, evenly spaced (short gaps
+//     are timed by a kernel timer, see sleep.go); percentiles of the delay
 //     between the timestamp written into each payload and its arrival.
 //   - bridge: publish on one broker (URL), subscribe on another (SubURL).
 //   - queue: STOMP SEND to a queue (with a receipt per message at QoS 1)

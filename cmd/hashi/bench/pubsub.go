@@ -149,6 +149,11 @@ func (r *run) publishLoop(i int, p publisher, start int64) error {
 		interval = float64(cfg.Publishers) / cfg.Rate * 1e9
 	}
 	t0 := start + int64(float64(i)*interval/float64(cfg.Publishers))
+	var sl *sleeper
+	if interval > 0 {
+		sl = newSleeper()
+		defer sl.close()
+	}
 	sent := &r.sent[i]
 	for seq := uint64(0); cfg.Messages == 0 || seq < uint64(cfg.Messages); seq++ {
 		if r.stopFlag.Load() {
@@ -157,7 +162,7 @@ func (r *run) publishLoop(i int, p publisher, start int64) error {
 		now := r.now()
 		if interval > 0 {
 			if d := t0 + int64(float64(seq)*interval) - now; d > 0 {
-				time.Sleep(time.Duration(d))
+				sl.sleep(time.Duration(d))
 				now = r.now()
 			}
 		}
