@@ -136,7 +136,7 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 	}
 	switch p.QoS {
 	case 1:
-		c.ackAfter(packet.TypePuback, p.PacketID, code, waits)
+		c.ackPublish(packet.TypePuback, p.PacketID, code, waits)
 	case 2:
 		if code.IsError() {
 			// A failed PUBREC ends the exchange: no PUBREL will come.
@@ -144,9 +144,22 @@ func (c *conn) handlePublish(p *packet.Publish) error {
 			delete(c.sess.inbound2, uint32(p.PacketID))
 			c.sess.mu.Unlock()
 		}
-		c.ackAfter(packet.TypePubrec, p.PacketID, code, waits)
+		c.ackPublish(packet.TypePubrec, p.PacketID, code, waits)
 	}
 	return nil
+}
+
+// ackPublish acknowledges a publish read alone. When nothing follows it in
+// the read buffer, the reader yields next to the writers the publish woke
+// (readLoop), and the acknowledgement is queued after that, as a run's are
+// (sendLateAcks): queued now, its writer, started last, would run first
+// and delay the deliveries by a write.
+func (c *conn) ackPublish(t packet.Type, pid uint16, code packet.ReasonCode, waits []<-chan struct{}) {
+	if len(waits) == 0 && c.r.Buffered() == 0 {
+		c.lateAcks = append(c.lateAcks, ackItem(t, pid, code))
+		return
+	}
+	c.ackAfter(t, pid, code, waits)
 }
 
 // busyPublisher is the number of PUBLISH packets after which a connection's
