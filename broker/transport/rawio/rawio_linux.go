@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,10 +53,10 @@ func (c *conn) NetConn() net.Conn { return c.TCPConn }
 // readability and call it again.
 func (c *conn) read(fd uintptr) bool {
 	for {
-		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(c.rbuf))), uintptr(len(c.rbuf)))
+		n, e := sysRead(fd, c.rbuf)
 		switch e {
 		case 0:
-			c.rn, c.rerr = int(n), 0
+			c.rn, c.rerr = n, 0
 			return true
 		case unix.EINTR:
 			continue
@@ -74,10 +73,10 @@ func (c *conn) read(fd uintptr) bool {
 // writability.
 func (c *conn) write(fd uintptr) bool {
 	for len(c.wbuf) > 0 {
-		n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(c.wbuf))), uintptr(len(c.wbuf)))
+		n, e := sysWrite(fd, c.wbuf)
 		switch e {
 		case 0:
-			c.wn += int(n)
+			c.wn += n
 			c.wbuf = c.wbuf[n:]
 		case unix.EINTR:
 		case unix.EAGAIN:
