@@ -30,7 +30,7 @@ QUEUE_MSGS=100000
 # Latency is measured in short runs, the brokers alternating, so that the
 # machine's load drifting over seconds lands on every broker alike.
 LATENCY_SLICES=3
-LATENCY_DURATION=1s
+LATENCY_DURATION=2s
 QUICK=0
 while [ $# -gt 0 ]; do
 	case "$1" in
