@@ -99,12 +99,10 @@ func (c *conn) Read(p []byte) (int, error) {
 	n, errno := c.rn, c.rerr
 	c.rbuf, c.rn, c.rerr = nil, 0, 0
 	c.rmu.Unlock()
-	switch {
-	case err != nil:
-		return 0, c.opError("read", err)
-	case errno != 0:
-		return 0, c.opError("read", os.NewSyscallError("read", errno))
-	case n == 0:
+	if err := c.failure("read", err, errno); err != nil {
+		return 0, err
+	}
+	if n == 0 {
 		return 0, io.EOF
 	}
 	return n, nil
@@ -117,13 +115,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	n, errno := c.wn, c.werr
 	c.wbuf, c.wn, c.werr = nil, 0, 0
 	c.wmu.Unlock()
-	switch {
-	case err != nil:
-		return n, c.opError("write", err)
-	case errno != 0:
-		return n, c.opError("write", os.NewSyscallError("write", errno))
-	}
-	return n, nil
+	return n, c.failure("write", err, errno)
 }
 
 // WriteBuffers writes v with writev(2), through the runtime as usual: it
@@ -134,12 +126,20 @@ func (c *conn) WriteBuffers(v *net.Buffers) (int64, error) {
 	return v.WriteTo(c.TCPConn)
 }
 
-// opError reports err as net.Conn's Read and Write do; RawConn's own errors
-// (closed, deadline) arrive as *net.OpError with Op "raw-read"/"raw-write".
-func (c *conn) opError(op string, err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		err = oe.Err
+// failure reports what went wrong in a Read or Write as net.Conn does, or
+// nil: RawConn's own errors (closed, deadline) arrive as *net.OpError with
+// Op "raw-read"/"raw-write", a failed system call as its errno.
+func (c *conn) failure(op string, err error, errno syscall.Errno) error {
+	switch {
+	case err != nil:
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+	case errno != 0:
+		err = os.NewSyscallError(op, errno)
+	default:
+		return nil
 	}
 	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
