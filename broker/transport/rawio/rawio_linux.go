@@ -16,19 +16,29 @@ import (
 // honour deadlines) through the runtime's poller.
 type conn struct {
 	*net.TCPConn
-	rc syscall.RawConn
+	r, w half
+}
 
-	rmu    sync.Mutex // one Read at a time: the fields below are its state
-	rbuf   []byte
-	rn     int
-	rerr   syscall.Errno
-	readFn func(fd uintptr) bool
+// half is one direction of a conn: one call at a time, whose buffer and
+// result the system-call function (fn, run by wait) reads and sets.
+type half struct {
+	mu    sync.Mutex
+	buf   []byte
+	n     int
+	errno syscall.Errno
+	fn    func(fd uintptr) bool
+	wait  func(func(fd uintptr) bool) error // RawConn.Read or RawConn.Write
+}
 
-	wmu     sync.Mutex // one Write at a time
-	wbuf    []byte
-	wn      int
-	werr    syscall.Errno
-	writeFn func(fd uintptr) bool
+// do runs fn on p through wait and returns what it found.
+func (h *half) do(p []byte) (int, syscall.Errno, error) {
+	h.mu.Lock()
+	h.buf = p
+	err := h.wait(h.fn)
+	n, errno := h.n, h.errno
+	h.buf, h.n, h.errno = nil, 0, 0
+	h.mu.Unlock()
+	return n, errno, err
 }
 
 func wrap(nc net.Conn) net.Conn {
@@ -40,49 +50,49 @@ func wrap(nc net.Conn) net.Conn {
 	if err != nil {
 		return nc
 	}
-	c := &conn{TCPConn: tc, rc: rc}
-	c.readFn = c.read
-	c.writeFn = c.write
+	c := &conn{TCPConn: tc}
+	c.r.fn, c.r.wait = c.read, rc.Read
+	c.w.fn, c.w.wait = c.write, rc.Write
 	return c
 }
 
 // NetConn returns the connection underneath, as tls.Conn.NetConn does.
 func (c *conn) NetConn() net.Conn { return c.TCPConn }
 
-// read is readFn: one read(2); false asks RawConn.Read to wait for
+// read is r.fn: one read(2); false asks RawConn.Read to wait for
 // readability and call it again.
 func (c *conn) read(fd uintptr) bool {
 	for {
-		n, e := sysRead(fd, c.rbuf)
+		n, e := sysRead(fd, c.r.buf)
 		switch e {
 		case 0:
-			c.rn, c.rerr = n, 0
+			c.r.n, c.r.errno = n, 0
 			return true
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
 			return false
 		default:
-			c.rn, c.rerr = 0, e
+			c.r.n, c.r.errno = 0, e
 			return true
 		}
 	}
 }
 
-// write is writeFn: write(2) until wbuf is sent; false waits for
+// write is w.fn: write(2) until w.buf is sent; false waits for
 // writability.
 func (c *conn) write(fd uintptr) bool {
-	for len(c.wbuf) > 0 {
-		n, e := sysWrite(fd, c.wbuf)
+	for len(c.w.buf) > 0 {
+		n, e := sysWrite(fd, c.w.buf)
 		switch e {
 		case 0:
-			c.wn += n
-			c.wbuf = c.wbuf[n:]
+			c.w.n += n
+			c.w.buf = c.w.buf[n:]
 		case unix.EINTR:
 		case unix.EAGAIN:
 			return false
 		default:
-			c.werr = e
+			c.w.errno = e
 			return true
 		}
 	}
@@ -93,12 +103,7 @@ func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	c.rmu.Lock()
-	c.rbuf = p
-	err := c.rc.Read(c.readFn)
-	n, errno := c.rn, c.rerr
-	c.rbuf, c.rn, c.rerr = nil, 0, 0
-	c.rmu.Unlock()
+	n, errno, err := c.r.do(p)
 	if err := c.failure("read", err, errno); err != nil {
 		return 0, err
 	}
@@ -109,20 +114,15 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	c.wmu.Lock()
-	c.wbuf = p
-	err := c.rc.Write(c.writeFn)
-	n, errno := c.wn, c.werr
-	c.wbuf, c.wn, c.werr = nil, 0, 0
-	c.wmu.Unlock()
+	n, errno, err := c.w.do(p)
 	return n, c.failure("write", err, errno)
 }
 
 // WriteBuffers writes v with writev(2), through the runtime as usual: it
 // carries large payloads, whose cost dwarfs the runtime's.
 func (c *conn) WriteBuffers(v *net.Buffers) (int64, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	c.w.mu.Lock()
+	defer c.w.mu.Unlock()
 	return v.WriteTo(c.TCPConn)
 }
 
