@@ -20,3 +20,13 @@ import (
 // the connection allow it (a *net.TCPConn on Linux), and nc itself
 // otherwise.
 func Wrap(nc net.Conn) net.Conn { return wrap(nc) }
+
+// TryWriter is a connection that can write without waiting: TryWrite sends
+// what the socket's send buffer takes now and returns, with a nil error and
+// n < len(p) when the buffer is full. It never waits for the peer, so a
+// goroutine may write to another party's connection while it holds locks,
+// which Write, waiting on a peer that does not read, must not do. Wrap's
+// connections on Linux are TryWriters.
+type TryWriter interface {
+	TryWrite(p []byte) (n int, err error)
+}

@@ -17,6 +17,7 @@ import (
 type conn struct {
 	*net.TCPConn
 	r, w half
+	try  func(fd uintptr) bool // tryWrite, bound once
 }
 
 // half is one direction of a conn: one call at a time, whose buffer and
@@ -31,10 +32,10 @@ type half struct {
 }
 
 // do runs fn on p through wait and returns what it found.
-func (h *half) do(p []byte) (int, syscall.Errno, error) {
+func (h *half) do(fn func(fd uintptr) bool, p []byte) (int, syscall.Errno, error) {
 	h.mu.Lock()
 	h.buf = p
-	err := h.wait(h.fn)
+	err := h.wait(fn)
 	n, errno := h.n, h.errno
 	h.buf, h.n, h.errno = nil, 0, 0
 	h.mu.Unlock()
@@ -53,6 +54,7 @@ func wrap(nc net.Conn) net.Conn {
 	c := &conn{TCPConn: tc}
 	c.r.fn, c.r.wait = c.read, rc.Read
 	c.w.fn, c.w.wait = c.write, rc.Write
+	c.try = c.tryWrite
 	return c
 }
 
@@ -99,11 +101,18 @@ func (c *conn) write(fd uintptr) bool {
 	return true
 }
 
+// tryWrite writes as write does, but never waits: what the socket did not
+// take stays in w.buf.
+func (c *conn) tryWrite(fd uintptr) bool {
+	c.write(fd)
+	return true
+}
+
 func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, errno, err := c.r.do(p)
+	n, errno, err := c.r.do(c.r.fn, p)
 	if err := c.failure("read", err, errno); err != nil {
 		return 0, err
 	}
@@ -114,7 +123,13 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	n, errno, err := c.w.do(p)
+	n, errno, err := c.w.do(c.w.fn, p)
+	return n, c.failure("write", err, errno)
+}
+
+// TryWrite implements TryWriter.
+func (c *conn) TryWrite(p []byte) (int, error) {
+	n, errno, err := c.w.do(c.try, p)
 	return n, c.failure("write", err, errno)
 }
 
