@@ -16,6 +16,7 @@ import (
 	"github.com/hashi-broker/hashi/broker"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
 	"github.com/hashi-broker/hashi/broker/transport"
+	"github.com/hashi-broker/hashi/broker/transport/rawio"
 )
 
 // conn is one MQTT network connection. Its reader goroutine (run) decodes and
@@ -64,6 +65,7 @@ type conn struct {
 	unregister func()
 	gate       ackGate            // acknowledgements held for congested receivers
 	props      *packet.Properties // writer scratch for MQTT 5 properties, made on first use
+	tw         rawio.TryWriter    // nc, where it can write without waiting (writeInline)
 	doneOnce   sync.Once
 	closeOnce  sync.Once
 	closed     atomic.Bool // closeWith ran
@@ -81,7 +83,11 @@ func newConn(srv *Server, nc net.Conn, info *transport.Info) *conn {
 		remote:     nc.RemoteAddr().String(),
 		writerDone: make(chan struct{}),
 	}
-	c.out = newOutq(func() { go c.writeLoop() })
+	c.out = newOutq(func() { go c.writeLoop(nil, nil) })
+	if tw, ok := nc.(rawio.TryWriter); ok {
+		c.tw = tw
+		c.out.startInline = c.writeInline
+	}
 	c.out.acked = ackedProbe(nc)
 	// Small to start: most connections are quiet devices. A connection
 	// that publishes gets a large buffer (see handlePublish).

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -63,21 +64,16 @@ func (b *batch) writeTo(c net.Conn) error {
 // writeLoop drains the outbound queue: everything queued is encoded into one
 // batch and written with as few syscalls as possible. It runs while there is
 // something to write (outq starts it) and closes writerDone, and the socket,
-// once the queue is closed and drained or a write fails.
-func (c *conn) writeLoop() {
-	b := batches.Get().(*batch)
+// once the queue is closed and drained or a write fails. It begins with b and
+// items, which writeInline could not finish, or with neither.
+func (c *conn) writeLoop(b *batch, items []outItem) {
+	if b == nil {
+		// Taken here, not by the goroutine that started this one: a
+		// pool's batches stay with the P that puts them back.
+		b = batches.Get().(*batch)
+	}
 	defer batches.Put(b)
-	var items []outItem
 	for {
-		var state int
-		items, state = c.out.take(items)
-		switch state {
-		case idle:
-			return
-		case drained:
-			c.finishWriting()
-			return
-		}
 		now := time.Now()
 		for i := range items {
 			c.encode(b, &items[i], now)
@@ -94,8 +90,54 @@ func (c *conn) writeLoop() {
 			return
 		}
 		clear(items)
-		items = items[:0]
+		var state int
+		items, state = c.out.take(items[:0])
+		switch state {
+		case idle:
+			return
+		case drained:
+			c.finishWriting()
+			return
+		}
 	}
+}
+
+// writeInline is the writer of a queue that kick found quiet (see quietGap).
+// It writes what is queued on the caller's goroutine, with one system call
+// that does not wait: at light load a delivery is then written without
+// starting a writer goroutine and switching to it (p50 at 2,000 msgs/s: QoS 1
+// 72 to 69 µs, QoS 0 75 to 70 µs; paired runs). Everything else goes to a
+// writer goroutine, from the first byte not written: a packet to discard
+// (discarding takes the session's lock, which the caller may hold), a large
+// payload (writev), a send buffer that is full (the caller must not wait on
+// this connection's peer), a write error, or what was queued meanwhile.
+func (c *conn) writeInline() {
+	b := batches.Get().(*batch)
+	items, state := c.out.take(nil)
+	if state == haveItems {
+		now := time.Now()
+		i := 0
+		for i < len(items) && b.len() < writeBatch && c.encodeInline(b, &items[i], now) {
+			i++
+		}
+		n, err := c.tw.TryWrite(b.buf)
+		b.buf = b.buf[:copy(b.buf, b.buf[n:])]
+		if err != nil || len(b.buf) > 0 || i < len(items) {
+			clear(items[:i]) // the rest, the writer clears
+			go c.writeLoop(b, items[i:])
+			return
+		}
+		putItems(items)
+		items, state = c.out.take(nil)
+	}
+	switch state {
+	case haveItems:
+		go c.writeLoop(b, items)
+		return
+	case drained:
+		c.finishWriting()
+	}
+	batches.Put(b)
 }
 
 // finishWriting marks the end of the connection's writes.
@@ -123,25 +165,46 @@ func (c *conn) write(b *batch) bool {
 	return true
 }
 
-// encode adds one queued item to the batch.
+// encode adds one queued item to the batch, or discards it.
 func (c *conn) encode(b *batch, it *outItem, now time.Time) {
+	why, err := c.encodeItem(b, it, now)
+	if err != nil {
+		c.logger().Error("cannot encode packet", "error", err)
+	}
+	if why != "" {
+		c.discard(it, why)
+	}
+}
+
+// encodeInline is encode for writeInline: false, with b unchanged, for an item
+// that only a writer goroutine handles (see writeInline).
+func (c *conn) encodeInline(b *batch, it *outItem, now time.Time) bool {
+	if it.msg != nil && len(it.msg.Payload) >= largePayload {
+		return false
+	}
+	why, err := c.encodeItem(b, it, now)
+	return why == "" && err == nil
+}
+
+// encodeItem adds one queued item to the batch. It leaves the batch as it
+// was when it returns why the item is to be discarded, or an error (an
+// unencodable acknowledgement or control packet is skipped).
+func (c *conn) encodeItem(b *batch, it *outItem, now time.Time) (why string, err error) {
 	if it.ack != 0 {
 		out, err := packet.AppendAck(b.buf, c.version, it.ack, it.pid, it.code)
 		if err != nil {
-			c.logger().Error("cannot encode packet", "packet", it.ack.String(), "error", err)
-			return
+			return "", fmt.Errorf("%s: %w", it.ack, err)
 		}
 		b.buf = out
-		return
+		return "", nil
 	}
 	if it.ctl != nil {
 		out, err := packet.Append(b.buf, it.ctl, c.version)
 		if err != nil {
-			c.logger().Error("cannot encode packet", "packet", it.ctl.Type().String(), "error", err)
-			return
+			return "", fmt.Errorf("%s: %w", it.ctl.Type(), err)
 		}
 		b.buf = out
-		return
+		return "", nil
 	}
 	m := it.msg
 	var pp *packet.Properties
@@ -151,38 +214,31 @@ func (c *conn) encode(b *batch, it *outItem, now time.Time) {
 		}
 		pp = c.props
 		if !fillProps(pp, m, it.subIDs, now) && !it.dup {
-			c.discard(it, "expired")
-			return
+			return "expired", nil
 		}
 	} else if m.Expired(now) && !it.dup {
-		c.discard(it, "expired")
-		return
+		return "expired", nil
 	}
 	topic := m.MQTTTopic()
 	if c.maxOut > 0 && uint32(packet.PublishSize(c.version, topic, m.Payload, it.qos, it.dup, it.pid, pp)) > c.maxOut {
 		// Larger than the client accepts: discard as if delivered
 		// [MQTT-3.1.2-25].
-		c.discard(it, "larger than the client's maximum packet size")
-		return
+		return "larger than the client's maximum packet size", nil
 	}
-	var (
-		out []byte
-		err error
-	)
+	var out []byte
 	if len(m.Payload) >= largePayload {
 		out, err = packet.AppendPublishHeader(b.buf, c.version, topic, len(m.Payload), it.qos, it.retain, it.dup, it.pid, pp)
 	} else {
 		out, err = packet.AppendPublish(b.buf, c.version, topic, m.Payload, it.qos, it.retain, it.dup, it.pid, pp)
 	}
 	if err != nil {
-		c.logger().Error("cannot encode PUBLISH", "topic", topic, "error", err)
-		c.discard(it, "unencodable")
-		return
+		return "unencodable", fmt.Errorf("PUBLISH to %s: %w", topic, err)
 	}
 	b.buf = out
 	if len(m.Payload) >= largePayload {
 		b.payload(m.Payload)
 	}
+	return "", nil
 }
 
 // discard drops a delivery the writer cannot send; a QoS 1/2 one leaves the

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashi-broker/hashi/broker/mqtt"
 	"github.com/hashi-broker/hashi/broker/mqtt/packet"
 )
 
@@ -45,5 +48,62 @@ func TestMixedPayloadSizesArriveIntact(t *testing.T) {
 				t.Fatalf("v5=%v message %d: %d bytes, want %d", v5, i, len(got.Payload), len(want))
 			}
 		}
+	}
+}
+
+// At light load the publisher's goroutine writes a delivery itself
+// (writeInline), but never waits for a subscriber that does not read: the
+// publisher's messages are all acknowledged while the subscriber's small
+// socket is full, and once it reads it gets every message whole and in
+// order, the one the full socket cut short included.
+func TestInlineWritesHandOverOnAFullSocket(t *testing.T) {
+	t.Parallel()
+	// All in flight at once: the window does not hold any back.
+	b := startBrokerOpts(t, "", mqtt.Options{MaxInflight: 5000})
+	sub := b.dialSmallBuffer(packet.V311)
+	sub.handshake(&packet.Connect{ClientID: "sleepy-lock", CleanStart: true})
+	sub.sub("doors/+/state", 1)
+	pub := b.connect311("front-door", true)
+
+	// 7.6 MB, more than a loopback socket's send buffer grows to (4 MiB),
+	// in bursts that the broker reads and delivers as one run each.
+	const n, burst, size = 4000, 10, 1900 // below largePayload: copied into the batch
+	payload := func(i int) []byte {
+		return []byte(fmt.Sprintf("%06d%s", i, strings.Repeat(string(rune('a'+i%26)), size-6)))
+	}
+	acked := make(chan int, 1)
+	go func() {
+		got := 0
+		for got < n {
+			p, err := pub.next(ioTimeout)
+			if err != nil {
+				break
+			}
+			if a, ok := p.(*packet.Ack); ok && a.PacketType == packet.TypePuback {
+				got++
+			}
+		}
+		acked <- got
+	}()
+	for i := 0; i < n; i += burst {
+		var buf []byte
+		for j := i; j < i+burst; j++ {
+			buf, _ = packet.AppendPublish(buf, packet.V311, "doors/1/state", payload(j), 1, false, false, uint16(j+1), nil)
+		}
+		pub.sendRaw(buf)
+		// Light load: the subscriber's writer is quiet before each
+		// burst, so each is written on the publisher's goroutine until
+		// the socket is full.
+		time.Sleep(300 * time.Microsecond)
+	}
+	if got := <-acked; got != n {
+		t.Fatalf("publisher: %d of %d PUBACKs while the subscriber did not read", got, n)
+	}
+	for i := range n {
+		p := expect[*packet.Publish](sub)
+		if !bytes.Equal(p.Payload, payload(i)) {
+			t.Fatalf("message %d: got %.10q… (%d bytes)", i, p.Payload, len(p.Payload))
+		}
+		sub.send(&packet.Ack{PacketType: packet.TypePuback, PacketID: p.PacketID})
 	}
 }
