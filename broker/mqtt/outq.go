@@ -89,9 +89,10 @@ func newOutq(start func()) *outq { return &outq{start: start, held: true} }
 // kick starts a writer if none runs. q.mu must be held; the caller calls
 // the returned function (if any) after unlocking.
 //
-// A queue whose writer was quiet for quietGap is written on the caller's
-// goroutine (startInline), within a budget: a writer goroutine started for
-// one packet costs a light-load delivery more than its write, but one that
+// A lone packet for a queue whose writer was quiet for quietGap is written
+// on the caller's goroutine (startInline), within a budget: a writer
+// goroutine started for one packet costs a light-load delivery more than
+// its write, but one that
 // starts while the last has just finished is how batches form under load,
 // and writer goroutines spread a large fan-out over the cores.
 func (q *outq) kick() func() {
@@ -102,7 +103,7 @@ func (q *outq) kick() func() {
 	now := time.Now().UnixNano()
 	quiet := now-q.progress > int64(quietGap)
 	q.madeProgress(now)
-	if quiet && q.startInline != nil && !q.closed && inlineWrites.allow(now) {
+	if quiet && len(q.items)-q.head == 1 && q.startInline != nil && !q.closed && inlineWrites.allow(now) {
 		return q.startInline
 	}
 	return q.start

@@ -65,9 +65,8 @@ func TestInlineWritesHandOverOnAFullSocket(t *testing.T) {
 	sub.sub("doors/+/state", 1)
 	pub := b.connect311("front-door", true)
 
-	// 7.6 MB, more than a loopback socket's send buffer grows to (4 MiB),
-	// in bursts that the broker reads and delivers as one run each.
-	const n, burst, size = 4000, 10, 1900 // below largePayload: copied into the batch
+	// 6 MB, more than a loopback socket's send buffer grows to (4 MiB).
+	const n, size = 3200, 1900 // below largePayload: copied into the batch
 	payload := func(i int) []byte {
 		return []byte(fmt.Sprintf("%06d%s", i, strings.Repeat(string(rune('a'+i%26)), size-6)))
 	}
@@ -85,16 +84,14 @@ func TestInlineWritesHandOverOnAFullSocket(t *testing.T) {
 		}
 		acked <- got
 	}()
-	for i := 0; i < n; i += burst {
-		var buf []byte
-		for j := i; j < i+burst; j++ {
-			buf, _ = packet.AppendPublish(buf, packet.V311, "doors/1/state", payload(j), 1, false, false, uint16(j+1), nil)
+	for i := range n {
+		pub.send(&packet.Publish{Topic: "doors/1/state", Payload: payload(i), QoS: 1, PacketID: uint16(i + 1)})
+		// Light load: the subscriber's writer was quiet for longer than
+		// quietGap (100 µs) before each message, so each is written on
+		// the publisher's goroutine until the socket is full. (A spin:
+		// time.Sleep this short takes a millisecond.)
+		for start := time.Now(); time.Since(start) < 200*time.Microsecond; {
 		}
-		pub.sendRaw(buf)
-		// Light load: the subscriber's writer is quiet before each
-		// burst, so each is written on the publisher's goroutine until
-		// the socket is full.
-		time.Sleep(300 * time.Microsecond)
 	}
 	if got := <-acked; got != n {
 		t.Fatalf("publisher: %d of %d PUBACKs while the subscriber did not read", got, n)
