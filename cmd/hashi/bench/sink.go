@@ -104,7 +104,7 @@ func (s *Sink) setSub(sc *sinkConn, on bool) {
 }
 
 func (s *Sink) serve(sc *sinkConn) {
-	sc.out = newOutbox(sc.c, outboxLimit)
+	sc.out = newInlineOutbox(sc.c, outboxLimit)
 	defer func() {
 		s.setSub(sc, false)
 		sc.c.Close() // first: the writer may be blocked on this connection
@@ -132,6 +132,13 @@ func (s *Sink) serve(sc *sinkConn) {
 		switch t := packet.Type(b0 >> 4); t {
 		case packet.TypePublish:
 			s.in.Add(1)
+			// Forwarded first, acknowledged after, as a broker that
+			// delivers before it acknowledges (Hashi, Mosquitto).
+			for _, sub := range *s.subs.Load() {
+				if sub.out.write(true, frame) == nil {
+					s.out.Add(1)
+				}
+			}
 			if qos := b0 >> 1 & 3; qos > 0 {
 				body := frame[hl:]
 				if len(body) < 2 {
@@ -146,11 +153,6 @@ func (s *Sink) serve(sc *sinkConn) {
 					t = packet.TypePubrec
 				}
 				ok = sc.out.write(true, []byte{byte(t) << 4, 2, body[at], body[at+1]}) == nil
-			}
-			for _, sub := range *s.subs.Load() {
-				if sub.out.write(true, frame) == nil {
-					s.out.Add(1)
-				}
 			}
 		case packet.TypePubrec:
 			ok = ack(packet.TypePubrel, 2, frame, hl)
