@@ -74,7 +74,13 @@ func TestInlineOutboxKeepsOrderOnAFullSocket(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The peer reads only once the socket is full: bytes wait in the
+	// outbox.
+	for deadline := time.Now().Add(10 * time.Second); o.pending() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the socket never filled")
+		}
+	}
 	peer.SetReadDeadline(time.Now().Add(30 * time.Second))
 	next := make([]int, writers)
 	var hdr [2]byte
