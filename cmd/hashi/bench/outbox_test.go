@@ -3,9 +3,7 @@ package bench
 import (
 	"bytes"
 	"io"
-	"math/rand"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,73 +37,53 @@ func tcpPair(t *testing.T) (net.Conn, net.Conn) {
 	return w, p
 }
 
-// The sink's outbox writes on the caller's goroutine when idle; when the
+// The sink's outbox writes on the caller's goroutine when quiet; when the
 // socket takes only part, the rest goes out before anything written after
-// it. Four writers send numbered chunks of random sizes while the peer
-// starts reading late (so the socket fills): every writer's chunks arrive
-// whole and in order, and nothing else arrives.
+// it. Quiet writes to a peer that does not read go out at once until one
+// finds the socket full; more follow; then the peer reads everything, in
+// order.
 func TestInlineOutboxKeepsOrderOnAFullSocket(t *testing.T) {
 	w, peer := tcpPair(t)
-	o := newInlineOutbox(w, 1<<20)
+	o := newInlineOutbox(w, 64<<20)
+	defer o.close(false)
 	if o.tw == nil {
 		t.Skip("no raw writes on this platform")
 	}
-	const writers, chunks = 4, 3000
-	var wg sync.WaitGroup
-	for id := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewSource(int64(id)))
-			for seq := range chunks {
-				n := 4 + rng.Intn(3000)
-				c := make([]byte, n)
-				c[0], c[1], c[2], c[3] = byte(id), byte(seq>>8), byte(seq), byte(n>>8)
-				for i := 4; i < n; i++ {
-					c[i] = byte(id + seq + i)
-				}
-				if err := o.write(true, []byte{byte(n), byte(n >> 8)}, c); err != nil {
-					t.Error(err)
-					return
-				}
-				if seq%100 == 0 {
-					time.Sleep(time.Millisecond) // idle moments: writes go out at once
-				}
-			}
-		}()
+	chunk := func(i int) []byte {
+		c := bytes.Repeat([]byte{byte(i)}, 256<<10)
+		c[0], c[1] = byte(i>>8), byte(i)
+		return c
 	}
-	// The peer reads only once the socket is full: bytes wait in the
-	// outbox.
-	for deadline := time.Now().Add(10 * time.Second); o.pending() == 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
+	var sent []byte
+	i := 0
+	// Every write here finds the outbox quiet, so it is made by the
+	// caller, until one leaves bytes for the writer goroutine.
+	for ; o.pending() == 0; i++ {
+		if i == 1000 {
 			t.Fatal("the socket never filled")
 		}
+		time.Sleep(2 * quietGap)
+		sent = append(sent, chunk(i)...)
+		if err := o.write(false, chunk(i)); err != nil {
+			t.Fatal(err)
+		}
 	}
+	for end := i + 4; i < end; i++ {
+		sent = append(sent, chunk(i)...)
+		if err := o.write(false, chunk(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([]byte, len(sent))
 	peer.SetReadDeadline(time.Now().Add(30 * time.Second))
-	next := make([]int, writers)
-	var hdr [2]byte
-	for got := 0; got < writers*chunks; got++ {
-		if _, err := io.ReadFull(peer, hdr[:]); err != nil {
-			t.Fatalf("after %d chunks: %v", got, err)
-		}
-		c := make([]byte, int(hdr[0])|int(hdr[1])<<8)
-		if _, err := io.ReadFull(peer, c); err != nil {
-			t.Fatalf("after %d chunks: %v", got, err)
-		}
-		id, seq := int(c[0]), int(c[1])<<8|int(c[2])
-		if id >= writers || seq != next[id] {
-			t.Fatalf("chunk %d: writer %d seq %d, want seq %v", got, id, seq, next)
-		}
-		want := make([]byte, len(c))
-		copy(want, c[:4])
-		for i := 4; i < len(c); i++ {
-			want[i] = byte(id + seq + i)
-		}
-		if !bytes.Equal(c, want) {
-			t.Fatalf("chunk %d from writer %d corrupt", seq, id)
-		}
-		next[id]++
+	if _, err := io.ReadFull(peer, got); err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
-	o.close(true)
+	if !bytes.Equal(got, sent) {
+		for k := range got {
+			if got[k] != sent[k] {
+				t.Fatalf("%d chunks of 256 KiB: first difference at byte %d (chunk %d)", i, k, k/(256<<10))
+			}
+		}
+	}
 }
