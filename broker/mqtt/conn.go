@@ -20,7 +20,8 @@ import (
 )
 
 // conn is one MQTT network connection. Its reader goroutine (run) decodes and
-// handles packets; its writer goroutine drains the outbound queue.
+// handles packets; its writer goroutine drains the outbound queue (at light
+// load, the goroutine that queues a lone packet writes it: writeInline).
 type conn struct {
 	srv    *Server
 	b      *broker.Broker

@@ -92,9 +92,9 @@ func newOutq(start func()) *outq { return &outq{start: start, held: true} }
 // A lone packet for a queue whose writer was quiet for quietGap is written
 // on the caller's goroutine (startInline), within a budget: a writer
 // goroutine started for one packet costs a light-load delivery more than
-// its write, but one that
-// starts while the last has just finished is how batches form under load,
-// and writer goroutines spread a large fan-out over the cores.
+// its write, but one started while the last has just finished is how
+// batches form under load, and writer goroutines spread a large fan-out
+// over the cores.
 func (q *outq) kick() func() {
 	if q.running || q.held {
 		return nil
